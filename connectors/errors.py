@@ -1,0 +1,51 @@
+"""Why a registry could not answer, in terms a resolver can act on.
+
+Each failure knows the `SourceState` it shows in `Subject.sources` and the stable error code a
+client sees at the section's path. Messages never carry the registry's host name or the upstream body: they
+reach clients.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class SourceState(enum.Enum):
+    """How one department's part of a profile was obtained (the `sources` rows)."""
+
+    OK = "OK"
+    NOT_FOUND = "NOT_FOUND"
+    STALE = "STALE"
+    TIMEOUT = "TIMEOUT"
+    ERROR = "ERROR"
+    BAD_RESPONSE = "BAD_RESPONSE"
+    CIRCUIT_OPEN = "CIRCUIT_OPEN"
+    FORBIDDEN = "FORBIDDEN"
+
+
+class SourceError(Exception):
+    """A registry did not give a usable answer."""
+
+    state = SourceState.ERROR
+    code = "SOURCE_UNAVAILABLE"
+
+    def __init__(self, department: str, detail: str) -> None:
+        super().__init__(f"The {department} registry {detail}.")
+        self.department = department
+        self.detail = detail
+
+
+class SourceUnavailable(SourceError):
+    """Connection refused or dropped, or a 5xx/429 answer."""
+
+
+class SourceTimeout(SourceError):
+    state = SourceState.TIMEOUT
+    code = "SOURCE_TIMEOUT"
+
+
+class SourceBadResponse(SourceError):
+    """The registry answered, but not with a valid registry-API payload."""
+
+    state = SourceState.BAD_RESPONSE
+    code = "SOURCE_BAD_RESPONSE"

@@ -1,0 +1,181 @@
+"""The HTTP runtime every department connector shares: the registry API over one aiohttp session.
+
+One `ClientSession` lives for the app's lifetime (its connector pools connections per host); each
+department connector adds its own timeouts, batch size and payload validation. Everything a registry
+can do wrong (refuse, hang, drop, send garbage, send the wrong shape, send too much, answer for the
+wrong subject) ends as a `SourceError`, never as an exception a resolver does not expect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+import pydantic
+
+from connectors.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
+from connectors.protocol import FetchResult
+from connectors.records import BatchResponse, RegistryHealth, SubjectRecord
+from connectors.settings import ConnectorSettings
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+
+
+class HttpConnector:
+    """A department registry reached over the registry HTTP API (registries/openapi.yaml)."""
+
+    def __init__(
+        self,
+        department: str,
+        settings: ConnectorSettings,
+        session: aiohttp.ClientSession,
+        record_model: type[SubjectRecord],
+    ) -> None:
+        self._department = department
+        self._settings = settings
+        self._session = session
+        self._record_model = record_model
+        self._base_url = str(settings.base_url).rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(
+            total=settings.timeout_s, sock_connect=settings.connect_timeout_s
+        )
+
+    @property
+    def department(self) -> str:
+        return self._department
+
+    @property
+    def settings(self) -> ConnectorSettings:
+        return self._settings
+
+    async def fetch_many(self, ids: Sequence[str]) -> FetchResult:
+        if not ids:
+            return {}
+        if len(ids) == 1:
+            return {ids[0]: await self._fetch_one(ids[0])}
+        size = self._settings.batch_size
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        if len(chunks) == 1:
+            return await self._fetch_batch(chunks[0])
+        answers = await asyncio.gather(
+            *(self._fetch_batch(chunk) for chunk in chunks), return_exceptions=True
+        )
+        results: dict[str, SubjectRecord | SourceError | None] = {}
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, SourceError):
+                results.update(dict.fromkeys(chunk, answer))
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                results.update(answer)
+        return results
+
+    async def check_health(self) -> bool:
+        try:
+            status, body = await self._request("GET", "/v1/health")
+            return status == 200 and RegistryHealth.model_validate_json(body).status == "ok"
+        except (SourceError, pydantic.ValidationError):
+            return False
+
+    async def _fetch_one(self, subject_id: str) -> SubjectRecord | None:
+        status, body = await self._request("GET", f"/v1/subjects/{quote(subject_id, safe='')}")
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._unexpected_status(status)
+        return self._validate_record(subject_id, self._decode(body))
+
+    async def _fetch_batch(
+        self, ids: Sequence[str]
+    ) -> dict[str, SubjectRecord | SourceError | None]:
+        payload = orjson.dumps({"ids": list(ids)})
+        status, body = await self._request("POST", "/v1/subjects:batch", payload)
+        if status != 200:
+            raise self._unexpected_status(status)
+        try:
+            batch = BatchResponse.model_validate(self._decode(body))
+        except pydantic.ValidationError as exc:
+            raise SourceBadResponse(self._department, "sent a batch of the wrong shape") from exc
+        missing = set(batch.missing)
+        results: dict[str, SubjectRecord | SourceError | None] = {}
+        for subject_id in ids:
+            raw = batch.records.get(subject_id)
+            if raw is not None:
+                try:
+                    results[subject_id] = self._validate_record(subject_id, raw)
+                except SourceBadResponse as exc:
+                    results[subject_id] = exc
+            elif subject_id in missing:
+                results[subject_id] = None
+            else:
+                results[subject_id] = SourceBadResponse(
+                    self._department, "left a requested subject out of its batch answer"
+                )
+        return results
+
+    async def _request(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, bytes]:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self._session.request(
+                method, self._base_url + path, data=body, headers=headers, timeout=self._timeout
+            ) as response:
+                return response.status, await self._read_capped(response)
+        except TimeoutError as exc:
+            raise SourceTimeout(
+                self._department, f"did not answer within {self._settings.timeout_s:g} s"
+            ) from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            raise SourceUnavailable(self._department, "could not be reached") from exc
+        except aiohttp.ClientError as exc:
+            raise SourceUnavailable(self._department, "failed at the HTTP level") from exc
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """Read the body, refusing one larger than the configured cap before it fills memory."""
+        cap = self._settings.max_response_bytes
+        if response.content_length is not None and response.content_length > cap:
+            raise SourceBadResponse(self._department, "sent a response larger than allowed")
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > cap:
+                raise SourceBadResponse(self._department, "sent a response larger than allowed")
+        return bytes(body)
+
+    def _decode(self, body: bytes) -> object:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise SourceBadResponse(self._department, "sent a body that is not JSON") from exc
+
+    def _validate_record(self, subject_id: str, raw: object) -> SubjectRecord:
+        try:
+            record = self._record_model.model_validate(
+                raw, context={"department": self._department}
+            )
+        except pydantic.ValidationError as exc:
+            log.warning(
+                "invalid record from %s registry: %d validation errors",
+                self._department,
+                exc.error_count(),
+            )
+            raise SourceBadResponse(
+                self._department, "sent a record that does not match the registry API"
+            ) from exc
+        if record.subject_id != subject_id:
+            raise SourceBadResponse(self._department, "answered for a different subject")
+        return record
+
+    def _unexpected_status(self, status: int) -> SourceError:
+        if status == 429 or status >= 500:
+            return SourceUnavailable(self._department, f"answered HTTP {status}")
+        return SourceBadResponse(self._department, f"answered HTTP {status} unexpectedly")

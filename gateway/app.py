@@ -1,0 +1,70 @@
+"""The ASGI app: starlette routes, with the services opened and closed by the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.graphql_http import graphql_endpoint
+from gateway.services import Services
+from gateway.settings import Settings
+
+READY_CHECK_TIMEOUT_S = 2.0
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.services = await Services.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers. Registries' state does not make it unhealthy."""
+    return _json({"status": "ok"}, 200)
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness and each registry's state.
+
+    The gateway stays ready (200) while registries are down, because it still serves partial and
+    cached profiles; taking every instance out of a load balancer would make that a full outage.
+    `status` says `degraded` when any registry does not answer its health check.
+    """
+    services: Services = request.app.state.services
+    departments = list(services.sources)
+
+    async def check(department: str) -> bool:
+        connector = services.sources[department].connector
+        try:
+            return await asyncio.wait_for(connector.check_health(), READY_CHECK_TIMEOUT_S)
+        except TimeoutError:
+            return False
+
+    states = await asyncio.gather(*(check(d) for d in departments))
+    sources = {d: ("up" if up else "down") for d, up in zip(departments, states, strict=True)}
+    status = "ok" if all(states) else "degraded"
+    return _json({"status": status, "sources": sources}, 200)
+
+
+def _json(body: object, status: int) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")

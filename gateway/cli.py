@@ -1,0 +1,96 @@
+"""The `credit-gateway` console script."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import ConfigError, Settings, load_settings
+from schema import export_sdl
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="credit-gateway",
+        description="GraphQL gateway for unified credit profiles across department registries.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="start the reference registries and the gateway on embedded defaults"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument(
+        "--subjects", type=int, default=10_000, help="synthetic subjects (default 10000)"
+    )
+    demo.add_argument("--seed", type=int, default=42, help="seed of the synthetic data")
+    demo.add_argument(
+        "--registry-port", type=int, default=9101, help="first registry port (default 9101)"
+    )
+
+    serve = commands.add_parser("serve", help="run the gateway from a config file")
+    serve.add_argument("--config", required=True, type=Path, help="TOML config file")
+    serve.add_argument("--host", help="override [server] host")
+    serve.add_argument("--port", type=int, help="override [server] port")
+
+    export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "demo":
+            from gateway.demo import run_demo
+
+            return run_demo(args.host, args.port, args.subjects, args.seed, args.registry_port)
+        if args.command == "serve":
+            overrides: dict[str, object] = {}
+            if args.host is not None:
+                overrides["host"] = args.host
+            if args.port is not None:
+                overrides["port"] = args.port
+            settings = load_settings(args.config, {"server": overrides} if overrides else None)
+            return serve_settings(settings)
+        if args.command == "export-schema":
+            sdl = export_sdl()
+            if args.output is None:
+                sys.stdout.write(sdl)
+            else:
+                args.output.write_text(sdl, encoding="utf-8")
+            return 0
+    except ConfigError as exc:
+        print(f"credit-gateway: {exc}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def serve_settings(settings: Settings) -> int:
+    if not settings.enabled_connectors:
+        print("credit-gateway: no connector is enabled in [connectors]", file=sys.stderr)
+        return 2
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        lifespan="on",
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`credit-gateway demo`: the reference registries and the gateway, on embedded defaults.
+
+Each registry runs in a process of its own, as a department's would, so a user can stop one
+(`kill PID`) and watch its section fail while the rest of the profile resolves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import orjson
+
+from gateway.cli import serve_settings
+from gateway.settings import DEFAULTS_DIR, ConfigError, load_settings
+from registries.dataset import Dataset
+from schema.examples import PROFILE_QUERY
+
+REGISTRY_START_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunningRegistry:
+    department: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+def run_demo(host: str, port: int, subjects: int, seed: int, registry_port: int) -> int:
+    settings = load_settings(DEFAULTS_DIR / "demo.toml")
+    departments = list(settings.enabled_connectors)
+    registries: list[RunningRegistry] = []
+    try:
+        registries = start_registries(departments, subjects, seed, registry_port)
+        urls = {r.department: r.url for r in registries}
+        settings = load_settings(
+            DEFAULTS_DIR / "demo.toml",
+            {
+                "server": {"host": host, "port": port},
+                "connectors": {d: {"base_url": url} for d, url in urls.items()},
+            },
+        )
+        samples = Dataset(size=subjects, seed=seed).samples()
+        print_banner(host, port, registries, samples)
+        return serve_settings(settings)
+    except (RuntimeError, ConfigError) as exc:
+        print(f"credit-gateway demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop_registries(registries)
+
+
+def start_registries(
+    departments: Sequence[str], subjects: int, seed: int, base_port: int
+) -> list[RunningRegistry]:
+    """Start one registry process per department and wait until each says where it listens."""
+    started: list[RunningRegistry] = []
+    try:
+        for department in departments:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "registries",
+                    "serve",
+                    "--departments",
+                    department,
+                    "--base-port",
+                    str(base_port),
+                    "--subjects",
+                    str(subjects),
+                    "--seed",
+                    str(seed),
+                ],
+                stdout=subprocess.PIPE,
+            )
+            started.append(RunningRegistry(department, _read_url(process, department), process))
+    except BaseException:
+        stop_registries(started)
+        raise
+    return started
+
+
+def _read_url(process: subprocess.Popen[bytes], department: str) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + REGISTRY_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(
+                f"the {department} registry exited with code {process.wait()} before listening "
+                "(is its port already in use? try --registry-port)"
+            )
+        with suppress(ValueError):
+            announced = json.loads(line)
+            if announced.get("department") == department:
+                return str(announced["url"])
+    raise RuntimeError(f"the {department} registry did not start in time")
+
+
+def stop_registries(registries: Sequence[RunningRegistry]) -> None:
+    for registry in registries:
+        if registry.process.poll() is None:
+            registry.process.send_signal(signal.SIGTERM)
+    for registry in registries:
+        try:
+            registry.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            registry.process.kill()
+
+
+def print_banner(
+    host: str, port: int, registries: Sequence[RunningRegistry], samples: dict[str, str]
+) -> None:
+    base = f"http://{host}:{port}"
+    first = samples.get("clean") or next(iter(samples.values()))
+    ide = (
+        f"{base}/graphql?q={quote(PROFILE_QUERY)}"
+        f"&variables={quote(orjson.dumps({'id': first}).decode())}"
+    )
+    lines = [
+        "",
+        "credit-gateway demo",
+        f"  GraphQL endpoint : {base}/graphql   (GraphiQL when opened in a browser)",
+        f"  health / ready   : {base}/healthz  {base}/readyz",
+        "",
+        "  Sample subject ids (paste one into the `id` variable of the example query):",
+        *(f"    {kind:<20} {subject_id}" for kind, subject_id in samples.items()),
+        "",
+        "  Reference registries (stop one with `kill PID` to see its section fail alone):",
+        *(f"    {r.department:<12} {r.url}   pid {r.process.pid}" for r in registries),
+        "",
+        "  Try it from a shell:",
+        f"    curl -s {base}/graphql -H 'content-type: application/json' \\",
+        '      -d \'{"query": "{ subject(id: \\"'
+        + first
+        + '\\") { name sources { department status } } }"}\'',
+        "",
+        "  GraphiQL with the example query and the first sample ready to run:",
+        f"    {ide}",
+        "",
+        f"  Stop with Ctrl-C. (process {os.getpid()})",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,59 @@
+"""Turn any error into the contract's shape: a safe message and a stable `extensions.code`.
+
+Unexpected exceptions are logged with the request id and shown to the client only as `INTERNAL`
+with that id, never with a stack trace, an upstream host or personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from connectors.errors import SourceError
+from resolvers.errors import CodedError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+_TOO_MANY_TOKENS = "Document contains more than"
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    original = error.original_error
+    extensions: dict[str, Any]
+    if isinstance(original, CodedError):
+        message, extensions = original.message, {"code": original.code.value, **original.extensions}
+    elif isinstance(original, SourceError):
+        message = str(original)
+        extensions = {"code": original.code, "department": original.department}
+    elif original is None:
+        message = error.message
+        code = (error.extensions or {}).get("code")
+        if code is None:
+            tokens = message.startswith(f"Syntax Error: {_TOO_MANY_TOKENS}")
+            code = ErrorCode.QUERY_TOO_COMPLEX if tokens else ErrorCode.BAD_REQUEST
+        extensions = {"code": str(code)}
+    else:
+        log.error(
+            "internal error in request %s at %s",
+            request_id,
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        message = f"Internal error; quote request id {request_id} to the operators."
+        extensions = {"code": ErrorCode.INTERNAL.value}
+    formatted: dict[str, Any] = {"message": message}
+    if error.locations:
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
+    if error.path is not None:
+        formatted["path"] = error.path
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def request_error(code: ErrorCode, message: str, **extensions: Any) -> dict[str, Any]:
+    """The body of a request refused before any GraphQL ran (bad JSON, wrong media type, ...)."""
+    return {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]}

@@ -1,0 +1,111 @@
+"""Gateway configuration: one TOML file, validated by pydantic at start-up.
+
+`credit-gateway serve --config FILE` reads a file; `credit-gateway demo` uses the embedded defaults
+(`gateway/defaults/demo.toml`) with the reference registries' URLs filled in. Unknown keys are
+errors, so a typo in a deployment's config fails loudly at start instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from connectors.catalog import DEPARTMENTS
+from connectors.settings import ConnectorSettings
+
+DEFAULTS_DIR = Path(__file__).parent / "defaults"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class GraphQLSettings(_Section):
+    """Limits that keep one query from costing more than a profile lookup should."""
+
+    graphiql: bool = False
+    max_depth: int = Field(default=12, ge=2, le=64)
+    max_aliases: int = Field(default=30, ge=0, le=1000)
+    max_tokens: int = Field(default=3000, ge=50, le=100_000)
+    max_batch: int = Field(default=100, ge=1, le=1000)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    parser_cache_size: int = Field(default=512, ge=0)
+    validation_cache_size: int = Field(default=512, ge=0)
+
+
+class HttpClientSettings(_Section):
+    """The one aiohttp session shared by every connector."""
+
+    max_connections: int = Field(default=256, ge=1)
+    max_connections_per_host: int = Field(default=64, ge=1)
+    keepalive_timeout_s: float = Field(default=30.0, gt=0)
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    graphql: GraphQLSettings = GraphQLSettings()
+    http: HttpClientSettings = HttpClientSettings()
+    connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_departments(self) -> Settings:
+        unknown = sorted(set(self.connectors) - set(DEPARTMENTS))
+        if unknown:
+            raise ValueError(
+                f"unknown department(s) in [connectors]: {', '.join(unknown)}; "
+                f"known: {', '.join(DEPARTMENTS)}"
+            )
+        return self
+
+    @property
+    def enabled_connectors(self) -> dict[str, ConnectorSettings]:
+        """Enabled departments in the catalogue's order (the order of sections and sources)."""
+        return {
+            key: self.connectors[key]
+            for key in DEPARTMENTS
+            if key in self.connectors and self.connectors[key].enabled
+        }
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, not TOML, or not valid; the message says where."""
+
+
+def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> Settings:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return settings_from_dict(_merge(data, overrides or {}), source=str(path))
+
+
+def settings_from_dict(data: dict[str, Any], source: str = "<config>") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from exc
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

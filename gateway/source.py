@@ -1,0 +1,96 @@
+"""A department as the resolvers see it: its connector behind the cache and single-flight.
+
+A `Source` lives for the app's lifetime and is shared by all requests; per-request batching happens
+in the resolvers' DataLoaders, which call `load_many` once per tick with every id they collected.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from connectors.errors import SourceError, SourceState
+from connectors.protocol import Connector, FetchResult
+from connectors.settings import ConnectorSettings
+from gateway.record_cache import RecordCache
+from gateway.singleflight import SingleFlight
+from resolvers.outcome import SourceOutcome
+
+log = logging.getLogger(__name__)
+
+
+class Source:
+    def __init__(self, connector: Connector, settings: ConnectorSettings) -> None:
+        self.connector = connector
+        self.department = connector.department
+        self.cache = RecordCache(
+            settings.cache_ttl_s, settings.stale_ttl_s, settings.cache_max_entries
+        )
+        self._flight: SingleFlight[str, SourceOutcome] = SingleFlight()
+
+    async def load_many(self, ids: Sequence[str]) -> list[SourceOutcome]:
+        outcomes: dict[str, SourceOutcome] = {}
+        missing: list[str] = []
+        for subject_id in ids:
+            cached = self.cache.get(subject_id)
+            if cached is not None and cached[1]:
+                entry = cached[0]
+                state = SourceState.OK if entry.record is not None else SourceState.NOT_FOUND
+                outcomes[subject_id] = SourceOutcome(
+                    self.department, state, entry.record, None, True, entry.fetched_at
+                )
+            else:
+                missing.append(subject_id)
+        if missing:
+            outcomes.update(await self._flight.run(missing, self._fetch))
+        return [outcomes[subject_id] for subject_id in ids]
+
+    def invalidate(self, subject_id: str) -> bool:
+        return self.cache.invalidate(subject_id)
+
+    async def aclose(self) -> None:
+        await self._flight.aclose()
+
+    async def _fetch(self, ids: list[str]) -> dict[str, SourceOutcome]:
+        started = time.perf_counter()
+        try:
+            answers: FetchResult = await self.connector.fetch_many(ids)
+        except SourceError as exc:
+            answers = dict.fromkeys(ids, exc)
+        except Exception:
+            log.exception("connector of %s failed unexpectedly", self.department)
+            answers = dict.fromkeys(ids, SourceError(self.department, "failed unexpectedly"))
+        latency_ms = (time.perf_counter() - started) * 1000
+        fetched_at = datetime.now(UTC)
+        outcomes: dict[str, SourceOutcome] = {}
+        for subject_id in ids:
+            answer = answers.get(subject_id)
+            if subject_id not in answers:
+                answer = SourceError(self.department, "did not answer for every subject")
+            if isinstance(answer, SourceError):
+                outcomes[subject_id] = self._fallback(subject_id, answer, latency_ms)
+                continue
+            self.cache.put(subject_id, answer, fetched_at)
+            state = SourceState.OK if answer is not None else SourceState.NOT_FOUND
+            outcomes[subject_id] = SourceOutcome(
+                self.department, state, answer, None, False, fetched_at, latency_ms
+            )
+        return outcomes
+
+    def _fallback(self, subject_id: str, error: SourceError, latency_ms: float) -> SourceOutcome:
+        """Stale-if-error: an expired entry still inside its stale window beats no data."""
+        cached = self.cache.get(subject_id)
+        if cached is not None:
+            entry = cached[0]
+            return SourceOutcome(
+                self.department,
+                SourceState.STALE,
+                entry.record,
+                error,
+                True,
+                entry.fetched_at,
+                latency_ms,
+            )
+        return SourceOutcome(self.department, error.state, None, error, False, None, latency_ms)

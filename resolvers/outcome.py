@@ -1,0 +1,22 @@
+"""What a resolver gets when it asks for one department's record of one subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.errors import SourceError, SourceState
+from connectors.records import SubjectRecord
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """One department's answer for one subject, and how it was obtained (a `sources` row)."""
+
+    department: str
+    state: SourceState
+    record: SubjectRecord | None = None
+    error: SourceError | None = None
+    from_cache: bool = False
+    fetched_at: datetime | None = None
+    latency_ms: float | None = None

@@ -1,0 +1,63 @@
+"""What a query selects below a field, with fragments expanded and `@skip`/`@include` applied.
+
+Resolvers use this to decide, once per subject, which departments a query consults, instead of
+letting each field discover it while running (which would make `sources` depend on timing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLResolveInfo,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_directive_values
+
+
+def child_field_names(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
+    """Names of the fields selected directly below the field being resolved."""
+    names: set[str] = set()
+    for node in info.field_nodes:
+        if node.selection_set is not None:
+            _collect(node.selection_set, info.fragments, info.variable_values, names, set())
+    return frozenset(names)
+
+
+def _collect(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    names: set[str],
+    seen_fragments: set[str],
+) -> None:
+    for selection in selection_set.selections:
+        if not _included(selection, variables):
+            continue
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            _collect(selection.selection_set, fragments, variables, names, seen_fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen_fragments:
+                seen_fragments.add(name)
+                _collect(fragment.selection_set, fragments, variables, names, seen_fragments)
+
+
+def _included(node: SelectionNode, variables: VariableValues) -> bool:
+    if not node.directives:
+        return True
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
+    if skip is not None and skip.get("if") is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
+    return not (include is not None and include.get("if") is False)

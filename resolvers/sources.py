@@ -1,0 +1,46 @@
+"""`Subject.sources`: one row per department consulted, saying how its part was obtained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import strawberry
+
+from connectors.errors import SourceState
+from resolvers.context import RequestContext
+from resolvers.subject import SubjectRef
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    department: str
+    status: SourceState
+    from_cache: bool
+    fetched_at: datetime | None
+    age_seconds: float | None
+    latency_ms: float | None
+    message: str | None
+
+
+async def resolve_sources(
+    root: SubjectRef, info: strawberry.Info[RequestContext, None]
+) -> list[SourceRow]:
+    outcomes = await info.context.load_all(root.consulted, root.id)
+    now = datetime.now(UTC)
+    return [
+        SourceRow(
+            department=outcome.department,
+            status=outcome.state,
+            from_cache=outcome.from_cache,
+            fetched_at=outcome.fetched_at,
+            age_seconds=(
+                round((now - outcome.fetched_at).total_seconds(), 3)
+                if outcome.fetched_at is not None
+                else None
+            ),
+            latency_ms=round(outcome.latency_ms, 2) if outcome.latency_ms is not None else None,
+            message=str(outcome.error) if outcome.error is not None else None,
+        )
+        for outcome in outcomes
+    ]

@@ -1,0 +1,33 @@
+"""The root `Query` type."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import subject as subject_resolvers
+from schema.subject import Subject
+
+_MATTER = (
+    "The catalogued administrative matter this lookup serves (its id in the published catalogue)."
+)
+
+
+@strawberry.type(description="Credit profiles of social subjects.")
+class Query:
+    subject = strawberry.field(
+        resolver=subject_resolvers.resolve_subject,
+        graphql_type=Subject | None,
+        description=(
+            "The credit profile of one subject, by unified social credit code or resident ID "
+            "number. Spaces, hyphens, full-width characters and lower case are normalised; an "
+            "invalid id is an INVALID_SUBJECT_ID error saying what is wrong."
+        ),
+    )
+    subjects = strawberry.field(
+        resolver=subject_resolvers.resolve_subjects,
+        graphql_type=list[Subject | None],
+        description=(
+            "Profiles of several subjects, in the order given; each department is asked once for "
+            "all of them. An invalid id gives null at its index with its error."
+        ),
+    )

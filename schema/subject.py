@@ -1,0 +1,85 @@
+"""`Subject`, the unified credit profile, and its `sources` rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from resolvers import sections as section_resolvers
+from resolvers import sources as source_resolvers
+from resolvers import subject as subject_resolvers
+from schema.enums import SourceState, SubjectKind
+from schema.records import CreditGrade, ListEntry
+from schema.sections import CommerceSection, EnvironmentSection, HealthSection, QualitySection
+
+
+@strawberry.type(description="How one department's part of the profile was obtained.")
+class SourceStatus:
+    department: str = strawberry.field(description="Department key, e.g. environment.")
+    status: SourceState = strawberry.field(description="OK, NOT_FOUND, STALE, or why it failed.")
+    from_cache: bool = strawberry.field(description="Served from the gateway's cache.")
+    fetched_at: datetime | None = strawberry.field(
+        description="When the data was fetched from the registry."
+    )
+    age_seconds: float | None = strawberry.field(description="Age of the data, in seconds.")
+    latency_ms: float | None = strawberry.field(
+        description="Duration of the registry call, when this request made or joined one."
+    )
+    message: str | None = strawberry.field(description="Why the source failed, if it did.")
+
+
+@strawberry.type(
+    description=(
+        "The unified credit profile of one social subject, assembled from department registries. "
+        "Only the parts a query selects are fetched; a department that fails leaves its section "
+        "null with an error at that path, and its `sources` row says why."
+    )
+)
+class Subject:
+    id: strawberry.ID = strawberry.field(
+        description="Normalised identifier: unified social credit code or resident ID number."
+    )
+    kind: SubjectKind = strawberry.field(description="Kind of subject, derived from the id.")
+    name = strawberry.field(
+        resolver=subject_resolvers.resolve_name,
+        description="Name: as registered with market regulation for organisations.",
+    )
+    environment = strawberry.field(
+        resolver=section_resolvers.section_resolver("environment"),
+        graphql_type=EnvironmentSection | None,
+        description="Environment protection records; null if none or if the registry failed.",
+    )
+    quality = strawberry.field(
+        resolver=section_resolvers.section_resolver("quality"),
+        graphql_type=QualitySection | None,
+        description="Product quality records; null if none or if the registry failed.",
+    )
+    health = strawberry.field(
+        resolver=section_resolvers.section_resolver("health"),
+        graphql_type=HealthSection | None,
+        description="Health records; null if none or if the registry failed.",
+    )
+    commerce = strawberry.field(
+        resolver=section_resolvers.section_resolver("commerce"),
+        graphql_type=CommerceSection | None,
+        description="Commerce and market regulation records; null if none or if it failed.",
+    )
+    lists = strawberry.field(
+        resolver=section_resolvers.resolve_lists,
+        graphql_type=list[ListEntry],
+        description=(
+            "Entries on black, watch and red lists of every department consulted, black first. "
+            "A failed department adds none: check `sources`."
+        ),
+    )
+    grades = strawberry.field(
+        resolver=section_resolvers.resolve_grades,
+        graphql_type=list[CreditGrade],
+        description="Credit grades of every department consulted.",
+    )
+    sources = strawberry.field(
+        resolver=source_resolvers.resolve_sources,
+        graphql_type=list[SourceStatus],
+        description="One row per department consulted for this subject by this query.",
+    )
