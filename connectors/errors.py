@@ -1,8 +1,8 @@
 """Why a registry could not answer, in terms a resolver can act on.
 
 Each failure knows the `SourceState` it shows in `Subject.sources` and the stable error code a
-client sees at the section's path. Messages never carry the registry's host name or the upstream body: they
-reach clients.
+client sees at the section's path. Messages never carry the registry's host name or the upstream
+body: they reach clients.
 """
 
 from __future__ import annotations
