@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -88,8 +90,26 @@ def serve_settings(settings: Settings) -> int:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
-    server.run()
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal. Left to the
+    # default handlers, a re-raised SIGTERM would kill the process before the demo stops its
+    # registries; turned into an exception here, every `finally` runs and the exit is clean.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0 if server.started else 1
+
+
+class _Stopped(Exception):
+    """The server was asked to stop by a signal and has shut down gracefully."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signum)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ _TOO_MANY_TOKENS = "Document contains more than"
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
+    while isinstance(original, GraphQLError):  # e.g. a variable's value failed its type
+        error, original = original, original.original_error
     extensions: dict[str, Any]
     if isinstance(original, CodedError):
         message, extensions = original.message, {"code": original.code.value, **original.extensions}

@@ -91,9 +91,17 @@ async def graphql_endpoint(request: Request) -> Response:
         body = request_error(ErrorCode.BAD_REQUEST, "Only queries are served here.")
         return _json(body, 405 if request.method == "GET" else 400, request_id, media_type)
     status = 200
-    if isinstance(result, PreExecutionError) and media_type == GRAPHQL_RESPONSE:
+    if _is_request_error(result) and media_type == GRAPHQL_RESPONSE:
         status = 400
     return _json(_body(result, request_id), status, request_id, media_type)
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Refused before any field ran: unparsable, invalid, or variables that do not coerce.
+
+    Every root field is nullable, so `data` is null only when execution never started.
+    """
+    return isinstance(result, PreExecutionError) or (result.data is None and bool(result.errors))
 
 
 def graphiql_html() -> str:
@@ -105,7 +113,7 @@ def _body(result: ExecutionResult, request_id: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [format_error(error, request_id) for error in result.errors]
-    if not isinstance(result, PreExecutionError):
+    if not _is_request_error(result):
         body["data"] = result.data
     body["extensions"] = {"requestId": request_id}
     return body

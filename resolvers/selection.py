@@ -25,9 +25,13 @@ from graphql.execution.values import VariableValues, get_directive_values
 def child_field_names(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     """Names of the fields selected directly below the field being resolved."""
     names: set[str] = set()
+    variables = info.variable_values
+    if not isinstance(variables, VariableValues):
+        # strawberry hands resolvers the plain coerced dict; graphql-core's helper wants its tuple
+        variables = VariableValues(sources={}, coerced=dict(variables or {}))
     for node in info.field_nodes:
         if node.selection_set is not None:
-            _collect(node.selection_set, info.fragments, info.variable_values, names, set())
+            _collect(node.selection_set, info.fragments, variables, names, set())
     return frozenset(names)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -10,11 +11,17 @@ from strawberry.extensions import SchemaExtension
 from schema.query import Query
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Log nothing here: most errors are the client's (bad ids, invalid queries), and the
+        gateway logs the unexpected ones itself, with the request id, when it formats them."""
+
+
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The schema; the gateway adds its extensions (caches, limits), tools build it bare."""
-    return strawberry.Schema(query=Query, extensions=list(extensions))
+    return Schema(query=Query, extensions=list(extensions))
 
 
 def export_sdl() -> str:

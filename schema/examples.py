@@ -18,11 +18,11 @@ query Profile($id: ID!) {
     }
     quality {
       inspections { item result inspectedOn failedItems }
-      penalties { documentNumber violationType severity decisionDate }
+      penalties { documentNumber violationType severity decisionDate publicity { state } }
     }
     health {
       licences { licenceKind certificateName validTo }
-      penalties { documentNumber violationType severity decisionDate }
+      penalties { documentNumber violationType severity decisionDate publicity { state } }
       industryBans { industry startsOn endsOn reason }
     }
     commerce {

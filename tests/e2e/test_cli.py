@@ -1,0 +1,256 @@
+"""The console script as a user runs it: `credit-gateway demo`, `serve`, `export-schema`."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+from schema import export_sdl
+from schema.examples import PROFILE_QUERY
+
+pytestmark = pytest.mark.e2e
+
+CLI = str(Path(sys.executable).parent / "credit-gateway")
+STARTUP_TIMEOUT_S = 90.0
+
+
+def _free_port_block(size: int) -> int:
+    """A first port of `size` consecutive free loopback ports."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + size >= 65000:
+            continue
+        if all(_is_free(base + offset) for offset in range(size)):
+            return base
+    raise RuntimeError("no free port block")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Output:
+    """Lines of a process's stdout, readable with a timeout."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert process.stdout is not None
+        stream = process.stdout
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
+
+    def until(self, pattern: str, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return self.seen
+        raise AssertionError(f"{pattern!r} not printed; got:\n{''.join(self.seen)}")
+
+
+@pytest.fixture
+def demo() -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
+    port = _free_port_block(1)
+    registry_port = _free_port_block(4)
+    process = subprocess.Popen(
+        [
+            CLI,
+            "demo",
+            "--port",
+            str(port),
+            "--registry-port",
+            str(registry_port),
+            "--subjects",
+            "1000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield process, Output(process), port, registry_port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _query(port: int, subject_id: str) -> dict[str, object]:
+    for _ in range(100):
+        try:
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": PROFILE_QUERY, "variables": {"id": subject_id}},
+                timeout=30,
+            )
+            body: dict[str, object] = response.json()
+            return body
+        except httpx.ConnectError:
+            time.sleep(0.2)
+    raise AssertionError("the gateway never answered")
+
+
+def test_demo_as_a_new_user_tries_it(
+    demo: tuple[subprocess.Popen[str], Output, int, int],
+) -> None:
+    process, output, port, registry_port = demo
+    banner = "".join(output.until(r"Stop with Ctrl-C", STARTUP_TIMEOUT_S))
+    assert f"http://127.0.0.1:{port}/graphql" in banner
+    samples = dict(
+        re.findall(r"^\s+(clean|penalised|dishonest|natural_person)\s+(\S+)$", banner, re.M)
+    )
+    assert set(samples) == {"clean", "penalised", "dishonest", "natural_person"}
+    pids = dict(re.findall(r"^\s+(\w+)\s+http://\S+\s+pid (\d+)$", banner, re.M))
+    assert set(pids) == {"environment", "quality", "health", "commerce"}
+
+    body = _query(port, samples["clean"])
+    assert "errors" not in body
+    subject = body["data"]["subject"]  # type: ignore[index]
+    for department in ("environment", "quality", "health", "commerce"):
+        assert subject[department] is not None
+    assert [s["status"] for s in subject["sources"]] == ["OK"] * 4
+
+    os.kill(int(pids["environment"]), signal.SIGTERM)
+    for _ in range(100):
+        if not _accepts(registry_port):
+            break
+        time.sleep(0.1)
+    body = _query(port, samples["penalised"])
+    subject = body["data"]["subject"]  # type: ignore[index]
+    assert subject["environment"] is None
+    for department in ("quality", "health", "commerce"):
+        assert subject[department] is not None
+    errors = body["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["SOURCE_UNAVAILABLE"]  # type: ignore[attr-defined]
+    assert errors[0]["path"] == ["subject", "environment"]  # type: ignore[index]
+    rows = {s["department"]: s["status"] for s in subject["sources"]}
+    assert rows["environment"] == "ERROR"
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    for offset in range(1, 4):  # the other registries were stopped with the demo
+        assert not _accepts(registry_port + offset)
+
+
+def test_export_schema_prints_the_checked_in_sdl() -> None:
+    result = subprocess.run([CLI, "export-schema"], capture_output=True, text=True, check=True)
+    assert result.stdout == export_sdl()
+
+
+def test_serve_refuses_a_bad_config_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text('[connectors.environment]\nbase_url = "not a url"\ntimeout_s = -1\n')
+    result = subprocess.run(
+        [CLI, "serve", "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "connectors.environment.base_url" in result.stderr
+    assert "connectors.environment.timeout_s" in result.stderr
+
+
+def test_serve_refuses_a_missing_config(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [CLI, "serve", "--config", str(tmp_path / "nope.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "cannot read config" in result.stderr
+
+
+def test_serve_runs_from_a_config_file(tmp_path: Path) -> None:
+    registry_port = _free_port_block(4)
+    port = _free_port_block(1)
+    registries = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registries",
+            "serve",
+            "--base-port",
+            str(registry_port),
+            "--subjects",
+            "1000",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        "".join(
+            f'[connectors.{d}]\nbase_url = "http://127.0.0.1:{registry_port + i}"\n'
+            for i, d in enumerate(("environment", "quality", "health", "commerce"))
+        )
+    )
+    gateway = subprocess.Popen(
+        [CLI, "serve", "--config", str(config), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        Output(registries).until(r'"commerce"', STARTUP_TIMEOUT_S)
+        body = _query(port, "91110000600037341L")
+        assert body["data"]["subject"]["kind"] == "LEGAL_PERSON"  # type: ignore[index]
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).json()
+        assert ready["status"] == "ok"
+    finally:
+        for process in (gateway, registries):
+            process.send_signal(signal.SIGINT)
+        for process in (gateway, registries):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_demo_stops_its_registries_on_sigterm(
+    demo: tuple[subprocess.Popen[str], Output, int, int],
+) -> None:
+    process, output, port, registry_port = demo
+    output.until(r"Stop with Ctrl-C", STARTUP_TIMEOUT_S)
+    for _ in range(100):
+        if _accepts(port):
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not any(_accepts(registry_port + offset) for offset in range(4))

@@ -1,0 +1,234 @@
+"""GraphQL over HTTP: statuses, media types, refusals with codes, and the query limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import get_introspection_query
+
+from registries.server import RegistryServer
+from tests.support import Gateway, calls, running_gateway
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _code(body: dict[str, Any]) -> str:
+    code: str = body["errors"][0]["extensions"]["code"]
+    return code
+
+
+async def test_get_serves_queries(gateway: Gateway) -> None:
+    response = await gateway.client.get(
+        "/graphql", params={"query": '{ subject(id: "91110000600037341L") { kind } }'}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"] == {"subject": {"kind": "LEGAL_PERSON"}}
+
+
+async def test_get_with_a_mutation_is_405(gateway: Gateway) -> None:
+    response = await gateway.client.get("/graphql", params={"query": "mutation { x }"})
+    assert response.status_code == 405
+    assert _code(response.json()) == "BAD_REQUEST"
+
+
+async def test_graphiql_is_served_to_browsers_when_enabled(
+    registries: dict[str, RegistryServer],
+) -> None:
+    async with running_gateway(registries, graphql={"graphiql": True}) as gateway:
+        page = await gateway.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert "query Profile($id: ID!)" in page.text
+
+
+async def test_graphiql_is_off_by_default(gateway: Gateway) -> None:
+    page = await gateway.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 400
+    assert _code(page.json()) == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"\xff\xfe\x00garbage", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b'"just a string"', "application/json", 400),
+        (b'{"query": 42}', "application/json", 400),
+        (b'{"query": ""}', "application/json", 400),
+        (b'{"query": "{ __typename }", "variables": [1]}', "application/json", 400),
+        (b'{"query": "{ __typename }", "operationName": 5}', "application/json", 400),
+        (b"query { __typename }", "text/plain", 415),
+        (b"query=%7B__typename%7D", "application/x-www-form-urlencoded", 415),
+    ],
+)
+async def test_malformed_requests_are_refused_with_a_code(
+    gateway: Gateway, content: bytes, content_type: str, status: int
+) -> None:
+    response = await gateway.client.post(
+        "/graphql", content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == status
+    assert _code(response.json()) == "BAD_REQUEST"
+    assert "Traceback" not in response.text
+
+
+async def test_a_body_over_the_limit_is_413(registries: dict[str, RegistryServer]) -> None:
+    async with running_gateway(registries, graphql={"max_body_bytes": 2048}) as gateway:
+        response = await gateway.post({"query": "{ __typename }", "variables": {"x": "y" * 5000}})
+    assert response.status_code == 413
+    assert _code(response.json()) == "BAD_REQUEST"
+
+
+async def test_a_syntax_error_is_bad_request(gateway: Gateway) -> None:
+    response = await gateway.post({"query": "{ subject(id: "})
+    assert response.status_code == 200  # application/json clients get 200 (GraphQL over HTTP)
+    body = response.json()
+    assert _code(body) == "BAD_REQUEST"
+    assert "data" not in body
+    strict = await gateway.post({"query": "{ subject(id: "}, headers={"accept": GRAPHQL_RESPONSE})
+    assert strict.status_code == 400
+    assert strict.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert _code(strict.json()) == "BAD_REQUEST"
+
+
+async def test_validation_errors_are_bad_request(gateway: Gateway) -> None:
+    body = (await gateway.post({"query": "{ subject(id: 1) { nope } }"})).json()
+    assert _code(body) == "BAD_REQUEST"
+    body = (await gateway.post({"query": "mutation { x }"})).json()
+    assert _code(body) == "BAD_REQUEST"
+
+
+async def test_variables_of_the_wrong_type_are_bad_request(gateway: Gateway) -> None:
+    payload = {"query": "query($id: ID!) { subject(id: $id) { id } }", "variables": {"id": [1]}}
+    response = await gateway.post(payload)
+    assert response.status_code == 200
+    assert _code(response.json()) == "BAD_REQUEST"
+    strict = await gateway.post(payload, headers={"accept": GRAPHQL_RESPONSE})
+    assert strict.status_code == 400
+    assert "data" not in strict.json()
+
+
+async def test_an_unknown_operation_name_is_400(gateway: Gateway) -> None:
+    response = await gateway.post(
+        {"query": "query A { __typename } query B { __typename }", "operationName": "C"}
+    )
+    assert response.status_code == 400
+    assert _code(response.json()) == "BAD_REQUEST"
+
+
+async def test_request_id_is_echoed_or_made(gateway: Gateway) -> None:
+    given = await gateway.post({"query": "{ __typename }"}, headers={"x-request-id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    assert given.json()["extensions"]["requestId"] == "abc-123"
+    hostile = await gateway.post({"query": "{ __typename }"}, headers={"x-request-id": "a\tb" * 50})
+    assert hostile.headers["x-request-id"] != "a\tb" * 50
+    assert len(hostile.headers["x-request-id"]) == 32
+
+
+async def test_depth_limit(registries: dict[str, RegistryServer]) -> None:
+    async with running_gateway(registries, graphql={"max_depth": 3}) as gateway:
+        ok = await gateway.query('{ subject(id: "91110000600037341L") { commerce { name } } }')
+        assert "errors" not in ok
+        deep = await gateway.query(
+            'query Q { subject(id: "91110000600037341L") { commerce { registration { name } } } }'
+        )
+        assert _code(deep) == "QUERY_TOO_DEEP"
+        assert "data" not in deep
+        via_fragment = await gateway.query(
+            'query { subject(id: "91110000600037341L") { ...F } } '
+            "fragment F on Subject { commerce { registration { name } } }"
+        )
+        assert _code(via_fragment) == "QUERY_TOO_DEEP"
+    assert sum(calls(s) for s in registries.values()) == 1  # only the allowed query's
+
+
+async def test_introspection_has_its_own_depth_budget(gateway: Gateway) -> None:
+    body = await gateway.query(get_introspection_query(descriptions=True))
+    assert "errors" not in body
+    assert any(t["name"] == "Subject" for t in body["data"]["__schema"]["types"])
+    nested = "{ __schema { types { " + "fields { type { " * 10 + "name" + " } }" * 10 + " } } }"
+    assert _code(await gateway.query(nested)) == "QUERY_TOO_DEEP"
+
+
+async def test_alias_limit(registries: dict[str, RegistryServer]) -> None:
+    async with running_gateway(registries, graphql={"max_aliases": 3}) as gateway:
+        fields = " ".join(f'a{i}: subject(id: "91110000600037341L") {{ id }}' for i in range(4))
+        body = await gateway.query("{ " + fields + " }")
+    assert _code(body) == "QUERY_TOO_COMPLEX"
+    assert sum(calls(s) for s in registries.values()) == 0
+
+
+async def test_aliases_inside_a_fragment_count_each_time_it_is_spread(
+    registries: dict[str, RegistryServer],
+) -> None:
+    async with running_gateway(registries, graphql={"max_aliases": 5}) as gateway:
+        query = (
+            'query { s: subject(id: "91110000600037341L") { ...F ...F2 } } '
+            "fragment F on Subject { a: id b: kind } "
+            "fragment F2 on Subject { ...F c: id }"
+        )
+        body = await gateway.query(query)
+    assert _code(body) == "QUERY_TOO_COMPLEX"  # 1 + 2 + (2 + 1) = 6 aliases
+
+
+async def test_token_limit(registries: dict[str, RegistryServer]) -> None:
+    async with running_gateway(registries, graphql={"max_tokens": 60}) as gateway:
+        body = await gateway.query("{ " + " ".join(["__typename"] * 100) + " }")
+    assert _code(body) == "QUERY_TOO_COMPLEX"
+
+
+async def test_a_fragment_bomb_is_refused_quickly(gateway: Gateway) -> None:
+    """Fragments that each spread the previous one ten times: 10^12 paths, a few hundred tokens."""
+    fragments = ["fragment F0 on Subject { a0: id }"]
+    for level in range(1, 13):
+        spreads = " ".join([f"...F{level - 1}"] * 10)
+        fragments.append(f"fragment F{level} on Subject {{ {spreads} }}")
+    query = 'query { subject(id: "91110000600037341L") { ...F12 } } ' + " ".join(fragments)
+    body = await gateway.query(query)
+    assert _code(body) == "QUERY_TOO_COMPLEX"
+
+
+async def test_fragment_cycles_are_refused(gateway: Gateway) -> None:
+    query = (
+        'query { subject(id: "91110000600037341L") { ...A } } '
+        "fragment A on Subject { ...B } fragment B on Subject { ...A }"
+    )
+    assert _code(await gateway.query(query)) == "BAD_REQUEST"
+
+
+async def test_an_unexpected_error_is_masked_as_internal(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(ids: object) -> object:
+        raise RuntimeError("secret upstream host db-7.internal and id 11010519491231002X")
+
+    monkeypatch.setattr(gateway.services.sources["health"], "load_many", broken)
+    response = await gateway.post(
+        {"query": '{ subject(id: "91110000600037341L") { kind health { name } } }'},
+        headers={"x-request-id": "req-42"},
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"]["subject"] == {"kind": "LEGAL_PERSON", "health": None}
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INTERNAL"}
+    assert "req-42" in error["message"]
+    assert "db-7" not in response.text
+    assert "11010519491231002X" not in response.text
+    assert any("req-42" in record.getMessage() for record in caplog.records)
+
+
+async def test_healthz(gateway: Gateway) -> None:
+    response = await gateway.client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_lists_each_registry(gateway: Gateway) -> None:
+    body = (await gateway.client.get("/readyz")).json()
+    assert body == {
+        "status": "ok",
+        "sources": {"environment": "up", "quality": "up", "health": "up", "commerce": "up"},
+    }
