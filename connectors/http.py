@@ -45,6 +45,7 @@ class HttpConnector:
         self._timeout = aiohttp.ClientTimeout(
             total=settings.timeout_s, sock_connect=settings.connect_timeout_s
         )
+        self._slots = asyncio.Semaphore(settings.max_connections)
 
     @property
     def department(self) -> str:
@@ -122,13 +123,22 @@ class HttpConnector:
     async def _request(
         self, method: str, path: str, body: bytes | None = None
     ) -> tuple[int, bytes]:
+        """One call, bounded as a whole (waiting for a slot included) by the total timeout.
+
+        At most `max_connections` calls to this registry are in flight at once, so a slow
+        registry cannot take every connection of the shared session from the others.
+        """
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            async with self._session.request(
-                method, self._base_url + path, data=body, headers=headers, timeout=self._timeout
-            ) as response:
+            async with (
+                asyncio.timeout(self._settings.timeout_s),
+                self._slots,
+                self._session.request(
+                    method, self._base_url + path, data=body, headers=headers, timeout=self._timeout
+                ) as response,
+            ):
                 return response.status, await self._read_capped(response)
         except TimeoutError as exc:
             raise SourceTimeout(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from registries.faults import Faults
 from registries.server import RegistryServer
 from schema.examples import PROFILE_QUERY
-from tests.support import DEPARTMENTS, running_gateway
+from tests.support import DEPARTMENTS, calls, running_gateway
 
 TIMEOUT_S = 0.5
 """Connector timeout in these tests; injected delays are far longer, margins generous."""
@@ -166,3 +167,29 @@ async def test_lists_still_resolve_from_the_departments_that_answered(
     assert all(e["department"] != "environment" for e in subject["lists"])
     rows = {s["department"]: s["status"] for s in subject["sources"]}
     assert rows["environment"] == "ERROR"
+
+
+async def test_a_slow_registry_gets_at_most_max_connections_calls_at_once(
+    registries: dict[str, RegistryServer], dataset: Any
+) -> None:
+    """Five lookups of distinct subjects, two slots: the third call cannot start while the first
+    two are held for 1.5 s, so shortly after two have arrived the registry still counts two."""
+    registries["quality"].state.faults.replace(Faults(latency_ms=1500))
+    query = "query($id: ID!) { subject(id: $id) { quality { name } } }"
+    async with running_gateway(
+        registries, connector={"max_connections": 2, "timeout_s": 10}
+    ) as gateway:
+        tasks = [
+            asyncio.create_task(gateway.query(query, {"id": dataset.subject(i).id}))
+            for i in range(5)
+        ]
+        for _ in range(500):
+            if calls(registries["quality"]) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        arrived = calls(registries["quality"])
+        bodies = await asyncio.gather(*tasks)
+    assert arrived == 2
+    assert all("errors" not in body for body in bodies)
+    assert calls(registries["quality"]) == 5
