@@ -93,12 +93,18 @@ def _name_sources(kind: SubjectKind, enabled: Collection[str]) -> tuple[str, ...
 
 
 async def resolve_name(root: SubjectRef, info: strawberry.Info[RequestContext, None]) -> str | None:
-    outcomes = await info.context.load_all(root.name_sources, root.id)
+    """The registered name; if market regulation cannot say, the name other records carry.
+
+    The fallback reads only departments this query consults anyway, so it costs no extra call.
+    """
+    context = info.context
+    outcomes = await context.load_all(root.name_sources, root.id)
     for outcome in outcomes:
         registration = getattr(outcome.record, "registration", None)
         if registration is not None:
             return str(registration.name)
-    for outcome in outcomes:
+    others = [d for d in root.consulted if d not in root.name_sources]
+    for outcome in [*outcomes, *await context.load_all(others, root.id)]:
         if outcome.record is not None:
             return outcome.record.name
     return None

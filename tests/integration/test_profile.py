@@ -237,3 +237,19 @@ async def test_sections_are_fetched_concurrently(
         body = await task
     assert arrived == dict.fromkeys(DEPARTMENTS, 1)
     assert "errors" not in body
+
+
+async def test_name_falls_back_to_other_records_when_commerce_fails(
+    registries: dict[str, RegistryServer], samples: dict[str, str], dataset: Dataset
+) -> None:
+    registries["commerce"].state.faults.replace(Faults(error_rate=1))
+    async with running_gateway(registries) as gateway:
+        body = await gateway.query(
+            "query($id: ID!) { subject(id: $id) { name quality { name } } }",
+            {"id": samples["clean"]},
+        )
+    record = dataset.record("quality", _index(dataset, samples["clean"]))
+    assert record is not None
+    assert body["data"]["subject"]["name"] == record.name
+    assert calls(registries["environment"]) == 0
+    assert calls(registries["health"]) == 0
