@@ -80,7 +80,10 @@ class HttpConnector:
     async def check_health(self) -> bool:
         try:
             status, body = await self._request("GET", "/v1/health")
-            return status == 200 and RegistryHealth.model_validate_json(body).status == "ok"
+            if status != 200:
+                return False
+            health = RegistryHealth.model_validate_json(body)
+            return health.status == "ok" and health.department == self._department
         except (SourceError, pydantic.ValidationError):
             return False
 

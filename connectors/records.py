@@ -16,12 +16,20 @@ department's record adds only what is its own (commerce's registration, environm
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.alias_generators import to_camel
+
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+"""UTC+8 all year (China has no daylight saving): the day in which windows and lists are judged."""
+
+
+def today_in_china() -> date:
+    """The current date where the records apply, whatever the server's own time zone."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 class RecordModel(BaseModel):
@@ -138,7 +146,7 @@ class Publicity(RecordModel):
 
     @property
     def state(self) -> PublicityState:
-        return self.state_on(date.today())
+        return self.state_on(today_in_china())
 
 
 class Penalty(RecordModel):
@@ -210,7 +218,7 @@ class ListEntry(DepartmentScoped):
 
     @property
     def current(self) -> bool:
-        return self.is_current_on(date.today())
+        return self.is_current_on(today_in_china())
 
 
 class Grade(DepartmentScoped):
@@ -281,7 +289,7 @@ class SubjectRecord(RecordModel):
 
     subject_id: str = Field(min_length=1, max_length=64)
     name: str
-    updated_at: datetime
+    updated_at: AwareDatetime
     grades: list[Grade] = Field(default_factory=list)
     penalties: list[Penalty] = Field(default_factory=list)
     licences: list[Licence] = Field(default_factory=list)

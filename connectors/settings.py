@@ -20,7 +20,7 @@ class ConnectorSettings(BaseModel):
     timeout_s: float = Field(default=3.0, gt=0, le=120)
     batch_size: int = Field(default=100, ge=1, le=1000)
     max_connections: int = Field(default=32, ge=1, le=1024)
-    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_response_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     cache_ttl_s: float = Field(default=300.0, ge=0)
     stale_ttl_s: float = Field(default=3600.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=0)

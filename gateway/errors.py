@@ -7,6 +7,7 @@ with that id, never with a stack trace, an upstream host or personal data.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from graphql import GraphQLError
@@ -21,8 +22,8 @@ _TOO_MANY_TOKENS = "Document contains more than"
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
-    while isinstance(original, GraphQLError):  # e.g. a variable's value failed its type
-        error, original = original, original.original_error
+    while isinstance(original, GraphQLError):  # e.g. a variable's value that failed its type
+        original = original.original_error
     extensions: dict[str, Any]
     if isinstance(original, CodedError):
         message, extensions = original.message, {"code": original.code.value, **original.extensions}
@@ -38,10 +39,11 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = {"code": str(code)}
     else:
         log.error(
-            "internal error in request %s at %s",
+            "internal error in request %s at %s: %s raised at %s",
             request_id,
             error.path,
-            exc_info=(type(original), original, original.__traceback__),
+            type(original).__name__,
+            _origin(original),
         )
         message = f"Internal error; quote request id {request_id} to the operators."
         extensions = {"code": ErrorCode.INTERNAL.value}
@@ -56,6 +58,22 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     return formatted
 
 
-def request_error(code: ErrorCode, message: str, **extensions: Any) -> dict[str, Any]:
+def _origin(exc: BaseException) -> str:
+    """Where an exception was raised (file:line of the innermost frame).
+
+    Logged instead of the message and stack: an exception's message may quote a subject's id or an
+    upstream host, and neither may reach a log line. The place is enough to find the bug.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "an unknown place"
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno} in {last.name}"
+
+
+def request_error(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
     """The body of a request refused before any GraphQL ran (bad JSON, wrong media type, ...)."""
-    return {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]}
+    return {
+        "errors": [{"message": message, "extensions": {"code": code.value}}],
+        "extensions": {"requestId": request_id},
+    }

@@ -45,9 +45,16 @@ class GraphQLRequest:
 
 
 class RequestRefused(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
 
 def request_id_of(request: Request) -> str:
@@ -68,7 +75,8 @@ async def graphql_endpoint(request: Request) -> Response:
             raise RequestRefused(400, ErrorCode.BAD_REQUEST, "No GraphQL query in the request.")
         gql = await _read_request(request, services.settings.graphql.max_body_bytes)
     except RequestRefused as refused:
-        return _json(request_error(refused.code, refused.message), refused.status, request_id, JSON)
+        body = request_error(refused.code, refused.message, request_id)
+        return _json(body, refused.status, request_id, JSON, refused.headers)
 
     allowed = {OperationType.QUERY}
     context = RequestContext(
@@ -84,12 +92,18 @@ async def graphql_endpoint(request: Request) -> Response:
             operation_name=gql.operation_name,
             allowed_operation_types=allowed,
         )
-    except (MissingQueryError, CannotGetOperationTypeError) as exc:
-        message = str(exc) or "The request names no operation that the document defines."
-        return _json(request_error(ErrorCode.BAD_REQUEST, message), 400, request_id, media_type)
+    except MissingQueryError:
+        body = request_error(ErrorCode.BAD_REQUEST, "No GraphQL query in the request.", request_id)
+        return _json(body, 400, request_id, media_type)
+    except CannotGetOperationTypeError as exc:
+        message = exc.as_http_error_reason() if gql.operation_name else str(exc)
+        body = request_error(ErrorCode.BAD_REQUEST, message, request_id)
+        return _json(body, 400, request_id, media_type)
     except InvalidOperationTypeError:
-        body = request_error(ErrorCode.BAD_REQUEST, "Only queries are served here.")
-        return _json(body, 405 if request.method == "GET" else 400, request_id, media_type)
+        body = request_error(ErrorCode.BAD_REQUEST, "Only queries are served here.", request_id)
+        if request.method == "GET":
+            return _json(body, 405, request_id, media_type, {"allow": "POST"})
+        return _json(body, 400, request_id, media_type)
     status = 200
     if _is_request_error(result) and media_type == GRAPHQL_RESPONSE:
         status = 400
@@ -99,9 +113,12 @@ async def graphql_endpoint(request: Request) -> Response:
 def _is_request_error(result: ExecutionResult) -> bool:
     """Refused before any field ran: unparsable, invalid, or variables that do not coerce.
 
-    Every root field is nullable, so `data` is null only when execution never started.
+    graphql-core reports variables that do not coerce as a result without data whose errors
+    have no path; an error of a field always has one.
     """
-    return isinstance(result, PreExecutionError) or (result.data is None and bool(result.errors))
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and all(error.path is None for error in result.errors or ())
 
 
 def graphiql_html() -> str:
@@ -132,7 +149,10 @@ async def _read_request(request: Request, max_body: int) -> GraphQLRequest:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (JSON, "application/graphql+json"):
         raise RequestRefused(
-            415, ErrorCode.BAD_REQUEST, "Send the GraphQL request as application/json."
+            415,
+            ErrorCode.BAD_REQUEST,
+            "Send the GraphQL request as application/json.",
+            {"accept-post": "application/json"},
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
@@ -195,10 +215,16 @@ def _response_media_type(request: Request) -> str:
     return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else JSON
 
 
-def _json(body: dict[str, Any], status: int, request_id: str, media_type: str) -> Response:
+def _json(
+    body: dict[str, Any],
+    status: int,
+    request_id: str,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     return Response(
         orjson.dumps(body),
         status_code=status,
         media_type=media_type,
-        headers={"x-request-id": request_id},
+        headers={"x-request-id": request_id, **(headers or {})},
     )

@@ -22,7 +22,7 @@ from strawberry.extensions import (
 )
 
 from connectors.catalog import build_connector
-from gateway.query_limits import alias_limit, depth_limit
+from gateway.query_limits import OperationNameRequired, alias_limit, depth_limit
 from gateway.settings import GraphQLSettings, Settings
 from gateway.source import Source
 from schema import build_schema
@@ -73,4 +73,5 @@ def graphql_extensions(
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=settings.parser_cache_size),
         lambda: ValidationCache(maxsize=settings.validation_cache_size),
+        OperationNameRequired,
     ]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from connectors.errors import SourceError, SourceState
 from connectors.protocol import Connector, FetchResult
+from connectors.records import SubjectRecord
 from connectors.settings import ConnectorSettings
 from gateway.record_cache import RecordCache
 from gateway.singleflight import SingleFlight
@@ -37,18 +38,18 @@ class Source:
             cached = self.cache.get(subject_id)
             if cached is not None and cached[1]:
                 entry = cached[0]
-                state = SourceState.OK if entry.record is not None else SourceState.NOT_FOUND
                 outcomes[subject_id] = SourceOutcome(
-                    self.department, state, entry.record, None, True, entry.fetched_at
+                    self.department,
+                    _found(entry.record),
+                    record=entry.record,
+                    from_cache=True,
+                    fetched_at=entry.fetched_at,
                 )
             else:
                 missing.append(subject_id)
         if missing:
             outcomes.update(await self._flight.run(missing, self._fetch))
         return [outcomes[subject_id] for subject_id in ids]
-
-    def invalidate(self, subject_id: str) -> bool:
-        return self.cache.invalidate(subject_id)
 
     async def aclose(self) -> None:
         await self._flight.aclose()
@@ -73,9 +74,12 @@ class Source:
                 outcomes[subject_id] = self._fallback(subject_id, answer, latency_ms)
                 continue
             self.cache.put(subject_id, answer, fetched_at)
-            state = SourceState.OK if answer is not None else SourceState.NOT_FOUND
             outcomes[subject_id] = SourceOutcome(
-                self.department, state, answer, None, False, fetched_at, latency_ms
+                self.department,
+                _found(answer),
+                record=answer,
+                fetched_at=fetched_at,
+                latency_ms=latency_ms,
             )
         return outcomes
 
@@ -87,10 +91,14 @@ class Source:
             return SourceOutcome(
                 self.department,
                 SourceState.STALE,
-                entry.record,
-                error,
-                True,
-                entry.fetched_at,
-                latency_ms,
+                record=entry.record,
+                error=error,
+                from_cache=True,
+                fetched_at=entry.fetched_at,
+                latency_ms=latency_ms,
             )
-        return SourceOutcome(self.department, error.state, None, error, False, None, latency_ms)
+        return SourceOutcome(self.department, error.state, error=error, latency_ms=latency_ms)
+
+
+def _found(record: SubjectRecord | None) -> SourceState:
+    return SourceState.OK if record is not None else SourceState.NOT_FOUND

@@ -13,7 +13,7 @@ import functools
 import random
 from datetime import date
 
-from connectors.records import ListCategory, Person, PublicityState, SubjectRecord
+from connectors.records import ListCategory, Person, PublicityState, SubjectRecord, today_in_china
 from registries.departments import DEPARTMENTS, rules_for
 from registries.departments.context import RecordContext
 from registries.departments.lists import has_current
@@ -50,7 +50,7 @@ class Dataset:
     ) -> None:
         if not 1 <= size <= MAX_SIZE:
             raise ValueError(f"dataset size must be between 1 and {MAX_SIZE:,}")
-        today = today or date.today()
+        today = today or today_in_china()
         if today < EARLIEST_TODAY:
             raise ValueError(f"today must be {EARLIEST_TODAY} or later")
         self.size = size

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
+from connectors.records import today_in_china
 from resolvers.outcome import SourceOutcome
 
 
@@ -31,7 +32,7 @@ class RequestContext:
     sources: Mapping[str, SourceLoader]
     """The enabled departments, in the order their sections are listed."""
     max_batch: int = 100
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
 
     async def load(self, department: str, subject_id: str) -> SourceOutcome:

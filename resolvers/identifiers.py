@@ -17,6 +17,7 @@ from datetime import date
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from connectors.records import today_in_china
 from resolvers.errors import CodedError, ErrorCode
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_]+")
@@ -58,7 +59,7 @@ def parse_subject_id(raw: str, today: date | None = None) -> SubjectId:
             f"identity number); got {len(value)}."
         )
     if value[:17].isdigit():
-        person_error = _resident_number_error(value, today or date.today())
+        person_error = _resident_number_error(value, today or today_in_china())
         if person_error is None:
             return SubjectId(value, SubjectKind.NATURAL_PERSON)
         if uscc.is_valid(value):
@@ -120,10 +121,10 @@ def _resident_number_error(value: str, today: date) -> str | None:
 
 
 def _organisation_kind(value: str) -> SubjectKind:
-    authority, category = value[0], value[1]
+    authority, category = value[0], value[1]  # (GB 32100: registration authority, category)
     if authority == "9" and category == "2":
         return SubjectKind.INDIVIDUAL_BUSINESS
-    if category == "9" or authority == "Y":
+    if category == "9":
         return SubjectKind.OTHER_ORG
     return SubjectKind.LEGAL_PERSON
 

@@ -232,3 +232,56 @@ async def test_readyz_lists_each_registry(gateway: Gateway) -> None:
         "status": "ok",
         "sources": {"environment": "up", "quality": "up", "health": "up", "commerce": "up"},
     }
+
+
+async def test_several_operations_need_an_operation_name(gateway: Gateway) -> None:
+    query = "query A { __typename } query B { __typename }"
+    response = await gateway.post({"query": query}, headers={"accept": GRAPHQL_RESPONSE})
+    assert response.status_code == 400
+    assert _code(response.json()) == "BAD_REQUEST"
+    assert "operationName" in response.json()["errors"][0]["message"]
+    chosen = await gateway.post({"query": query, "operationName": "B"})
+    assert chosen.json()["data"] == {"__typename": "Query"}
+
+
+async def test_an_unknown_operation_name_says_so(gateway: Gateway) -> None:
+    response = await gateway.post({"query": "query A { __typename }", "operationName": "C"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == 'Unknown operation named "C".'
+
+
+async def test_refusals_carry_the_request_id(gateway: Gateway) -> None:
+    response = await gateway.client.post(
+        "/graphql", content=b"{", headers={"content-type": "application/json", "x-request-id": "r1"}
+    )
+    assert response.json()["extensions"] == {"requestId": "r1"}
+    get = await gateway.client.get("/graphql", params={"query": "mutation { x }"})
+    assert get.headers["allow"] == "POST"
+
+
+async def test_a_field_error_keeps_data_and_200_under_the_strict_media_type(
+    gateway: Gateway,
+) -> None:
+    response = await gateway.post(
+        {
+            "query": "query($ids: [ID!]!) { subjects(ids: $ids) { id } }",
+            "variables": {"ids": ["x"] * 101},
+        },
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None  # `subjects` is non-null, so its error nulls the data
+    assert body["errors"][0]["path"] == ["subjects"]
+    assert _code(body) == "BATCH_TOO_LARGE"
+
+
+async def test_a_variable_error_names_the_variable(gateway: Gateway) -> None:
+    body = (
+        await gateway.post(
+            {"query": "query($id: ID!) { subject(id: $id) { id } }", "variables": {"id": [1]}}
+        )
+    ).json()
+    (error,) = body["errors"]
+    assert "$id" in error["message"]
+    assert error["locations"]

@@ -111,3 +111,11 @@ def test_unknown_address_code() -> None:
 
 def test_normalise_keeps_other_characters_for_the_validator_to_reject() -> None:
     assert normalise("a-b c") == "ABC"
+
+
+def test_default_today_is_the_date_in_china() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.records import today_in_china
+
+    assert today_in_china() == (datetime.now(UTC) + timedelta(hours=8)).date()
