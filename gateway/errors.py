@@ -43,7 +43,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
             request_id,
             error.path,
             type(original).__name__,
-            _origin(original),
+            where_raised(original),
         )
         message = f"Internal error; quote request id {request_id} to the operators."
         extensions = {"code": ErrorCode.INTERNAL.value}
@@ -58,7 +58,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     return formatted
 
 
-def _origin(exc: BaseException) -> str:
+def where_raised(exc: BaseException) -> str:
     """Where an exception was raised (file:line of the innermost frame).
 
     Logged instead of the message and stack: an exception's message may quote a subject's id or an

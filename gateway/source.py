@@ -15,6 +15,7 @@ from connectors.errors import SourceError, SourceState
 from connectors.protocol import Connector, FetchResult
 from connectors.records import SubjectRecord
 from connectors.settings import ConnectorSettings
+from gateway.errors import where_raised
 from gateway.record_cache import RecordCache
 from gateway.singleflight import SingleFlight
 from resolvers.outcome import SourceOutcome
@@ -60,8 +61,13 @@ class Source:
             answers: FetchResult = await self.connector.fetch_many(ids)
         except SourceError as exc:
             answers = dict.fromkeys(ids, exc)
-        except Exception:
-            log.exception("connector of %s failed unexpectedly", self.department)
+        except Exception as exc:
+            log.error(
+                "connector of %s failed unexpectedly: %s raised at %s",
+                self.department,
+                type(exc).__name__,
+                where_raised(exc),
+            )
             answers = dict.fromkeys(ids, SourceError(self.department, "failed unexpectedly"))
         latency_ms = (time.perf_counter() - started) * 1000
         fetched_at = datetime.now(UTC)
