@@ -42,9 +42,9 @@ class HttpConnector:
         self._session = session
         self._record_model = record_model
         self._base_url = str(settings.base_url).rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(
-            total=settings.timeout_s, sock_connect=settings.connect_timeout_s
-        )
+        # The total is enforced by `asyncio.timeout` around the whole call (slot wait included);
+        # aiohttp keeps only the connect timeout, so each call arms one timer, not two.
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_s)
         self._slots = asyncio.Semaphore(settings.max_connections)
 
     @property
@@ -155,8 +155,11 @@ class HttpConnector:
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """Read the body, refusing one larger than the configured cap before it fills memory."""
         cap = self._settings.max_response_bytes
-        if response.content_length is not None and response.content_length > cap:
-            raise SourceBadResponse(self._department, "sent a response larger than allowed")
+        declared = response.content_length
+        if declared is not None:
+            if declared > cap:
+                raise SourceBadResponse(self._department, "sent a response larger than allowed")
+            return await response.read()  # aiohttp reads exactly Content-Length bytes
         body = bytearray()
         async for chunk in response.content.iter_chunked(_CHUNK):
             body += chunk

@@ -8,8 +8,6 @@ Fragment cycles are reported by graphql-core's own rule; these rules only refuse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -21,7 +19,6 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ErrorCode
 
@@ -151,26 +148,3 @@ def alias_limit(max_aliases: int) -> type[ValidationRule]:
                     )
 
     return AliasLimitRule
-
-
-class OperationNameRequired(SchemaExtension):
-    """Refuse a document of several operations sent without `operationName`.
-
-    graphql-core refuses it, but strawberry runs the first operation; guessing which one the
-    client meant is how a request ends up doing something else than intended. Listed after the
-    validation cache, so its error joins the cached validation errors.
-    """
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        # `operation_name` falls back to the first operation; the name the client sent is private
-        if document is not None and context._provided_operation_name is None:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if len(operations) > 1:
-                error = GraphQLError(
-                    "The document defines several operations: say which to run in `operationName`.",
-                    extensions={"code": ErrorCode.BAD_REQUEST.value},
-                )
-                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
-        yield

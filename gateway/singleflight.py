@@ -50,10 +50,12 @@ class SingleFlight(Generic[K, V]):
             task = asyncio.create_task(self._lead(new, futures, fetch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        results: dict[K, V] = {}
-        for key, future in waiting.items():
-            results[key] = await asyncio.shield(future)
-        return results
+        keys_waited = list(waiting)
+        if len(keys_waited) == 1:
+            values = [await asyncio.shield(waiting[keys_waited[0]])]
+        else:
+            values = await asyncio.shield(asyncio.gather(*waiting.values()))
+        return dict(zip(keys_waited, values, strict=True))
 
     async def _lead(
         self,

@@ -1,21 +1,21 @@
 """The per-request context through which resolvers reach the app's services.
 
 Resolvers never import the gateway: the gateway builds this context for each request and hands in
-what resolvers need as narrow protocols. Loaders are per request (strawberry DataLoaders), so a
-query naming many subjects makes one batched call per department, and two fields needing the same
-record share it.
+what resolvers need as narrow protocols. Loaders are per request (strawberry DataLoaders), so
+several `subject` fields of one query (aliases) share one batched call per department.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
+from connectors.errors import SourceState
 from connectors.records import today_in_china
 from resolvers.outcome import SourceOutcome
 
@@ -35,13 +35,31 @@ class RequestContext:
     today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
 
-    async def load(self, department: str, subject_id: str) -> SourceOutcome:
+    def _loader(self, department: str) -> DataLoader[str, SourceOutcome]:
         loader = self._loaders.get(department)
         if loader is None:
             loader = DataLoader(load_fn=self.sources[department].load_many)
             self._loaders[department] = loader
-        return await loader.load(subject_id)
+        return loader
 
-    async def load_all(self, departments: Sequence[str], subject_id: str) -> list[SourceOutcome]:
-        """Outcomes of several departments for one subject, fetched concurrently."""
-        return list(await asyncio.gather(*(self.load(d, subject_id) for d in departments)))
+    async def load(
+        self, wanted: Iterable[tuple[str, Sequence[str]]]
+    ) -> dict[tuple[str, str], SourceOutcome]:
+        """Outcomes for (department, subject ids) pairs: every department concurrently, each in
+        one batch. Keyed by (department, subject id)."""
+        plan = [(department, list(ids)) for department, ids in wanted if ids]
+        answers = await asyncio.gather(
+            *(self._loader(department).load_many(ids) for department, ids in plan),
+            return_exceptions=True,
+        )
+        loaded: dict[tuple[str, str], SourceOutcome] = {}
+        for (department, ids), answer in zip(plan, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, Exception):
+                    raise answer  # cancellation and the like are not a department's failure
+                # A bug on one department's path fails that department, not the profile.
+                failed = SourceOutcome(department, SourceState.ERROR, error=answer)
+                loaded.update(((department, subject_id), failed) for subject_id in ids)
+            else:
+                loaded.update(zip(((department, i) for i in ids), answer, strict=True))
+        return loaded

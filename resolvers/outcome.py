@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.errors import SourceError, SourceState
+from connectors.errors import SourceState
 from connectors.records import SubjectRecord
 
 
@@ -16,7 +16,8 @@ class SourceOutcome:
     department: str
     state: SourceState
     record: SubjectRecord | None = None
-    error: SourceError | None = None
+    error: Exception | None = None
+    """Why it failed: a `SourceError`, or an unexpected exception (a bug, shown as INTERNAL)."""
     from_cache: bool = False
     fetched_at: datetime | None = None
     latency_ms: float | None = None

@@ -3,23 +3,19 @@
 A section resolver returns the department's validated record as it is: its fields are read as plain
 attributes by the GraphQL layer, with no resolver per leaf. A department that failed raises its
 `SourceError`, so its section is `null` with the error at its path while the others resolve.
+Everything here is synchronous: the data was loaded by the subject resolver.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-import strawberry
+from collections.abc import Callable
 
 from connectors.errors import SourceError, SourceState
 from connectors.records import Grade, ListCategory, ListEntry, SubjectRecord
-from resolvers.context import RequestContext
 from resolvers.outcome import SourceOutcome
 from resolvers.subject import SubjectRef
 
-SectionResolver = Callable[
-    [SubjectRef, strawberry.Info[RequestContext, None]], Awaitable[SubjectRecord | None]
-]
+SectionResolver = Callable[[SubjectRef], SubjectRecord | None]
 
 _LIST_ORDER = {ListCategory.BLACK: 0, ListCategory.WATCH: 1, ListCategory.RED: 2}
 
@@ -27,12 +23,11 @@ _LIST_ORDER = {ListCategory.BLACK: 0, ListCategory.WATCH: 1, ListCategory.RED: 2
 def section_resolver(department: str) -> SectionResolver:
     """The resolver of one department's section of `Subject`."""
 
-    async def resolve(
-        root: SubjectRef, info: strawberry.Info[RequestContext, None]
-    ) -> SubjectRecord | None:
-        if department not in info.context.sources:
+    def resolve(root: SubjectRef) -> SubjectRecord | None:
+        outcome = root.outcomes.get(department)
+        if outcome is None:  # consulted is planned from the selection, so only when disabled
             raise SourceError(department, "is not configured on this gateway")
-        return record_or_raise(await info.context.load(department, root.id))
+        return record_or_raise(outcome)
 
     resolve.__name__ = f"resolve_{department}"
     return resolve
@@ -45,28 +40,21 @@ def record_or_raise(outcome: SourceOutcome) -> SubjectRecord | None:
     raise outcome.error
 
 
-async def resolve_lists(
-    root: SubjectRef, info: strawberry.Info[RequestContext, None]
-) -> list[ListEntry]:
+def resolve_lists(root: SubjectRef) -> list[ListEntry]:
     """Every list entry held by the departments consulted: black first, then newest first.
 
     A department that failed contributes nothing here; its `sources` row says so.
     """
-    entries = [
-        entry for record in await _records(root, info.context) for entry in record.list_entries
-    ]
+    entries = [entry for record in _records(root) for entry in record.list_entries]
     entries.sort(key=lambda e: (_LIST_ORDER[e.category], -e.entered_on.toordinal()))
     return entries
 
 
-async def resolve_grades(
-    root: SubjectRef, info: strawberry.Info[RequestContext, None]
-) -> list[Grade]:
-    grades = [grade for record in await _records(root, info.context) for grade in record.grades]
+def resolve_grades(root: SubjectRef) -> list[Grade]:
+    grades = [grade for record in _records(root) for grade in record.grades]
     grades.sort(key=lambda g: (g.scheme, -g.assessed_on.toordinal()))
     return grades
 
 
-async def _records(root: SubjectRef, context: RequestContext) -> list[SubjectRecord]:
-    outcomes = await context.load_all(root.consulted, root.id)
-    return [outcome.record for outcome in outcomes if outcome.record is not None]
+def _records(root: SubjectRef) -> list[SubjectRecord]:
+    return [o.record for o in root.outcomes.values() if o.record is not None]

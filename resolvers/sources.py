@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import strawberry
-
-from connectors.errors import SourceState
-from resolvers.context import RequestContext
+from connectors.errors import SourceError, SourceState
 from resolvers.subject import SubjectRef
 
 
@@ -23,10 +20,7 @@ class SourceRow:
     message: str | None
 
 
-async def resolve_sources(
-    root: SubjectRef, info: strawberry.Info[RequestContext, None]
-) -> list[SourceRow]:
-    outcomes = await info.context.load_all(root.consulted, root.id)
+def resolve_sources(root: SubjectRef) -> list[SourceRow]:
     now = datetime.now(UTC)
     return [
         SourceRow(
@@ -40,7 +34,13 @@ async def resolve_sources(
                 else None
             ),
             latency_ms=round(outcome.latency_ms, 2) if outcome.latency_ms is not None else None,
-            message=str(outcome.error) if outcome.error is not None else None,
+            message=_message(outcome.error),
         )
-        for outcome in outcomes
+        for outcome in root.outcomes.values()
     ]
+
+
+def _message(error: Exception | None) -> str | None:
+    if error is None:
+        return None
+    return str(error) if isinstance(error, SourceError) else "internal error"

@@ -1,8 +1,15 @@
-"""`Query.subject` and `Query.subjects`: validate ids and decide what each subject consults."""
+"""`Query.subject` and `Query.subjects`: validate ids, decide and load what each subject consults.
+
+All I/O of a profile happens here, once: every department the query needs is asked concurrently
+(and, for `subjects`, in one batch per department), before any field of `Subject` resolves. The
+fields below are then plain functions over loaded data, which graphql-core runs without creating a
+task or awaiting anything per field. That keeps the sections concurrent by construction and makes
+`sources` describe exactly what was consulted, however the query is written.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import strawberry
@@ -11,7 +18,8 @@ from strawberry.utils.str_converters import to_camel_case
 from connectors.catalog import DEPARTMENTS
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
-from resolvers.identifiers import SubjectKind, parse_subject_id
+from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
+from resolvers.outcome import SourceOutcome
 from resolvers.selection import child_field_names
 
 SECTION_FIELDS: dict[str, str] = {to_camel_case(key): key for key in DEPARTMENTS}
@@ -23,28 +31,28 @@ ALL_DEPARTMENT_FIELDS = frozenset({"lists", "grades"})
 
 @dataclass(frozen=True, slots=True)
 class SubjectRef:
-    """A validated subject, as the parent of its fields. Its data is loaded by the fields."""
+    """A validated subject with the outcome of every department this query consults for it."""
 
     id: str
     kind: SubjectKind
-    consulted: tuple[str, ...]
-    """The departments whose records this request reads for the subject, in section order."""
+    outcomes: Mapping[str, SourceOutcome]
+    """Per department consulted, in section order."""
     name_sources: tuple[str, ...]
     """Where the name comes from: market regulation for organisations, every source for persons."""
 
 
-def resolve_subject(
+async def resolve_subject(
     info: strawberry.Info[RequestContext, None],
     id: strawberry.ID,
     matter: strawberry.ID | None = None,
 ) -> SubjectRef:
     context = info.context
-    fields = child_field_names(info._raw_info)
     parsed = parse_subject_id(id, context.today)
-    return _subject_ref(parsed.value, parsed.kind, fields, context.sources.keys())
+    (ref,) = await _load(context, [parsed], child_field_names(info._raw_info))
+    return ref
 
 
-def resolve_subjects(
+async def resolve_subjects(
     info: strawberry.Info[RequestContext, None],
     ids: list[strawberry.ID],
     matter: strawberry.ID | None = None,
@@ -57,22 +65,46 @@ def resolve_subjects(
             f"At most {context.max_batch} subjects per query; got {len(ids)}.",
             maxBatch=context.max_batch,
         )
-    fields = child_field_names(info._raw_info)
-    enabled = context.sources.keys()
-    results: list[SubjectRef | CodedError] = []
+    parsed: list[SubjectId | CodedError] = []
     for raw in ids:
         try:
-            parsed = parse_subject_id(raw, context.today)
+            parsed.append(parse_subject_id(raw, context.today))
         except CodedError as exc:
-            results.append(exc)
-            continue
-        results.append(_subject_ref(parsed.value, parsed.kind, fields, enabled))
-    return results
+            parsed.append(exc)
+    valid = [p for p in parsed if isinstance(p, SubjectId)]
+    refs = iter(await _load(context, valid, child_field_names(info._raw_info)))
+    return [p if isinstance(p, CodedError) else next(refs) for p in parsed]
 
 
-def _subject_ref(
-    subject_id: str, kind: SubjectKind, fields: Collection[str], enabled: Collection[str]
-) -> SubjectRef:
+async def _load(
+    context: RequestContext, subjects: list[SubjectId], fields: Collection[str]
+) -> list[SubjectRef]:
+    enabled = tuple(context.sources)
+    plans = [_consulted(subject.kind, fields, enabled) for subject in subjects]
+    wanted = {
+        department: [
+            s.value
+            for s, (consulted, _) in zip(subjects, plans, strict=True)
+            if department in consulted
+        ]
+        for department in enabled
+    }
+    loaded = await context.load(wanted.items())
+    return [
+        SubjectRef(
+            subject.value,
+            subject.kind,
+            {department: loaded[(department, subject.value)] for department in consulted},
+            name_sources,
+        )
+        for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
+    ]
+
+
+def _consulted(
+    kind: SubjectKind, fields: Collection[str], enabled: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(departments consulted, departments the name comes from) for one subject."""
     name_sources = _name_sources(kind, enabled)
     wanted: set[str] = set()
     for field in fields:
@@ -82,29 +114,26 @@ def _subject_ref(
             wanted.update(enabled)
         elif field == "name":
             wanted.update(name_sources)
-    consulted = tuple(department for department in enabled if department in wanted)
-    return SubjectRef(subject_id, kind, consulted, name_sources)
+    return tuple(d for d in enabled if d in wanted), name_sources
 
 
-def _name_sources(kind: SubjectKind, enabled: Collection[str]) -> tuple[str, ...]:
+def _name_sources(kind: SubjectKind, enabled: tuple[str, ...]) -> tuple[str, ...]:
     if kind is not SubjectKind.NATURAL_PERSON and "commerce" in enabled:
         return ("commerce",)
-    return tuple(enabled)
+    return enabled
 
 
-async def resolve_name(root: SubjectRef, info: strawberry.Info[RequestContext, None]) -> str | None:
+def resolve_name(root: SubjectRef) -> str | None:
     """The registered name; if market regulation cannot say, the name other records carry.
 
     The fallback reads only departments this query consults anyway, so it costs no extra call.
     """
-    context = info.context
-    outcomes = await context.load_all(root.name_sources, root.id)
-    for outcome in outcomes:
-        registration = getattr(outcome.record, "registration", None)
+    for department in root.name_sources:
+        registration = getattr(root.outcomes[department].record, "registration", None)
         if registration is not None:
             return str(registration.name)
-    others = [d for d in root.consulted if d not in root.name_sources]
-    for outcome in [*outcomes, *await context.load_all(others, root.id)]:
-        if outcome.record is not None:
-            return outcome.record.name
+    for department in (*root.name_sources, *root.outcomes):
+        record = root.outcomes[department].record
+        if record is not None:
+            return record.name
     return None
