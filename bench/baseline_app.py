@@ -1,0 +1,73 @@
+"""The floor the gateway's warm throughput is compared with: the same stack doing no GraphQL work.
+
+A plain starlette route served by uvicorn with the gateway's own uvicorn options, answering every
+POST with fixed bytes (a real gateway response, captured by the benchmark) under the same media
+type. Whatever the gateway serves per second as a fraction of what this serves is the share of the
+HTTP stack's capacity that the GraphQL work (parse-cache lookup, validation cache, execution, access
+to the record cache, orjson) leaves; the stack itself (uvicorn, starlette, loopback TCP, the load
+generator) costs the same in both.
+
+Run by `bench.fanout` as ``python -m bench.baseline_app --body-file F --port 0``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+def create_app(body: bytes, media_type: str) -> Starlette:
+    """An app whose POST /graphql reads the request and answers `body` as `media_type`."""
+
+    async def graphql(request: Request) -> Response:
+        # Read the body as the gateway must; a handler that ignores it would do less than any
+        # real endpoint, and the comparison would flatter the floor.
+        await request.body()
+        return Response(body, media_type=media_type, headers={"x-request-id": uuid.uuid4().hex})
+
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.baseline_app", description="Fixed-bytes starlette route (benchmark)."
+    )
+    parser.add_argument("--body-file", type=Path, required=True, help="the response body to serve")
+    parser.add_argument("--media-type", default="application/json")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = ephemeral (logged by uvicorn)")
+    args = parser.parse_args(argv)
+    app = create_app(args.body_file.read_bytes(), args.media_type)
+    # The options of gateway.cli.serve_settings, so that only the application differs.
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        lifespan="on",
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

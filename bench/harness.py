@@ -1,0 +1,227 @@
+"""The servers a benchmark runs against: started as subprocesses on loopback, always stopped.
+
+A benchmark that leaves a server behind spoils every later run on a 2-core machine (the orphan keeps
+a port and, worse, competes for the cores), so every process is started through a `ProcessGroup`
+whose exit terminates, then kills, what it started, whatever made the benchmark stop (an error,
+Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the caller).
+
+Each server runs in a session of its own, so a terminal Ctrl-C reaches only the benchmark, which
+then stops the servers in order. Each writes its stdout and stderr to one log file that is polled,
+rather than to a pipe: nothing can block on a full pipe, readiness can be waited for with a
+deadline, and the log's tail is there to show when a server fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import types
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TypeVar
+
+T = TypeVar("T")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Where `python -m registries` and the gateway's packages are importable from."""
+
+STOP_TIMEOUT_S = 10.0
+"""How long a terminated server may take to exit before it is killed (uvicorn drains up to 10 s)."""
+_POLL_S = 0.05
+_UVICORN_LISTENING = re.compile(r"Uvicorn running on http://[^\s:]+:(\d+)")
+
+
+class StartError(RuntimeError):
+    """A server exited or did not become ready in time; the message ends with its log's tail."""
+
+
+@dataclass
+class ManagedProcess:
+    """One server subprocess and the file its output goes to."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def failure(self, what: str) -> StartError:
+        tail = self.tail() or "(no output)"
+        return StartError(f"{self.name}: {what}; last lines of its log:\n{tail}")
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """SIGTERM, wait, then SIGKILL: a graceful stop when possible, a certain one always.
+
+        A Ctrl-C while waiting (an impatient user) kills at once instead of leaving the process.
+        """
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout_s)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                self.popen.kill()
+                self.popen.wait()
+
+
+class ProcessGroup:
+    """The subprocesses of one benchmark run; leaving the `with` block stops them all."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self._processes: list[ManagedProcess] = []
+        self._logs: list[IO[bytes]] = []
+
+    def start(self, name: str, argv: Sequence[str]) -> ManagedProcess:
+        log_path = self._log_dir / f"{name}.log"
+        log = log_path.open("wb")
+        self._logs.append(log)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        popen = subprocess.Popen(
+            list(argv),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # A session of its own: a Ctrl-C in the terminal reaches only the benchmark, which
+            # then stops the servers in order, instead of servers dying under a running client.
+            start_new_session=True,
+        )
+        process = ManagedProcess(name, popen, log_path)
+        self._processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        """Stop in reverse order of start (the gateway before the registries it calls)."""
+        # Terminate everything first, so the processes shut down in parallel, then wait for each.
+        for process in reversed(self._processes):
+            if process.popen.poll() is None:
+                process.popen.terminate()
+        for process in reversed(self._processes):
+            process.stop()
+        for log in self._logs:
+            log.close()
+        self._processes.clear()
+        self._logs.clear()
+
+    def __enter__(self) -> ProcessGroup:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: types.TracebackType | None,
+    ) -> None:
+        if isinstance(exc, Exception):
+            self.report_dead()
+        self.stop_all()
+
+    def report_dead(self) -> None:
+        """Show the log tail of every server that has exited: the likely cause of a failure."""
+        for process in self._processes:
+            code = process.popen.poll()
+            if code is not None:
+                tail = process.tail() or "(no output)"
+                print(
+                    f"{process.name} exited with code {code}; last lines of its log:\n{tail}",
+                    file=sys.stderr,
+                )
+
+
+def wait_until(
+    process: ManagedProcess, probe: Callable[[], T | None], timeout_s: float, what: str
+) -> T:
+    """Poll `probe` until it returns a value; fail early if the process exits meanwhile."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        code = process.popen.poll()
+        if code is not None:
+            raise process.failure(f"exited with code {code} before {what}")
+        if time.monotonic() > deadline:
+            raise process.failure(f"did not {what} within {timeout_s:g} s")
+        time.sleep(_POLL_S)
+
+
+def registry_urls(process: ManagedProcess, departments: Sequence[str]) -> dict[str, str]:
+    """The URL of each department, once the registries' process has announced all of them.
+
+    ``python -m registries serve`` prints one JSON line ``{"department", "url"}`` per registry, and
+    only after every registry listens.
+    """
+    announced: dict[str, str] = {}
+    for line in process.log_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("department") in departments:
+            announced[str(entry["department"])] = str(entry["url"])
+    return announced if len(announced) == len(departments) else {}
+
+
+def uvicorn_port(process: ManagedProcess) -> int | None:
+    """The port uvicorn bound (it logs the real one when asked for port 0), once it listens."""
+    match = _UVICORN_LISTENING.search(process.log_text())
+    return int(match.group(1)) if match else None
+
+
+def http_ok(url: str) -> bool:
+    """Whether a GET of `url` answers 200 now (no proxy: everything here is on loopback)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2.0) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_http_ok(process: ManagedProcess, url: str, timeout_s: float) -> None:
+    wait_until(process, lambda: True if http_ok(url) else None, timeout_s, f"answer GET {url}")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far (Linux /proc); None where unavailable.
+
+    CPU time per request is the figure least disturbed by noisy neighbours: waiting for a core does
+    not count, so it complements the requests-per-second figures.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 2 (comm) may contain spaces; everything after its closing parenthesis is split safely.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def console_script(name: str) -> list[str]:
+    """The argv prefix running a console script of this virtualenv (next to the interpreter)."""
+    script = Path(sys.executable).parent / name
+    if script.exists():
+        return [str(script)]
+    raise StartError(f"{name} is not installed next to {sys.executable}; run `make` first")
