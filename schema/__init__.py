@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from schema.plain_data import PlainDataCompiler, execution_context_class, plain_types
 from schema.query import Query
 
 
@@ -21,7 +22,10 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     """The schema; the gateway adds its extensions (caches, limits), tools build it bare."""
-    return Schema(query=Query, extensions=list(extensions))
+    schema = Schema(query=Query, extensions=list(extensions))
+    compiler = PlainDataCompiler(plain_types(schema._schema))
+    schema.execution_context_class = execution_context_class(compiler)
+    return schema
 
 
 def export_sdl() -> str:

@@ -1,0 +1,219 @@
+"""Fast completion of plain-data subtrees: everything below a department section.
+
+graphql-core completes every field of a result through its generic machinery (resolve info, a
+resolver call, awaitable checks, path bookkeeping): about 10 µs a field in CPython, which for a full
+profile of ~75 fields is most of the gateway's work once the registries have answered. Below a
+section, though, the data is a validated record read by plain attributes, so that machinery has
+nothing to decide. For such types this execution context compiles each selection once into a small
+completer (read the attribute, serialise the leaf, recurse into lists and objects) and runs it.
+
+A selection is compiled only when it is plain too: fields without arguments or directives, no
+fragments. Anything else, and any surprise while completing (a null in a non-null field, a value a
+scalar cannot serialise), falls back to graphql-core's own path for that object, which reports it
+exactly as it always does: the fast path never produces an error or a partial value of its own.
+
+Compiled completers depend only on the schema and the query's syntax tree, which the gateway caches
+per query text, so they are cached per schema, keyed by the identity of the field nodes (verified,
+so a recycled id cannot match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from cachetools import LRUCache
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+Completer = Callable[[Any], Any]
+PLAN_CACHE_SIZE = 4096
+
+
+class _Fallback(Exception):
+    """The fast path met something only graphql-core's path reports properly."""
+
+
+def plain_types(schema: GraphQLSchema) -> dict[str, dict[str, str]]:
+    """Object types whose every field is a plain attribute: GraphQL field name -> Python name.
+
+    A field with a resolver, arguments or field extensions disqualifies its type.
+    """
+    plain: dict[str, dict[str, str]] = {}
+    for name, graphql_type in schema.type_map.items():
+        if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        attributes: dict[str, str] = {}
+        for field_name, field in graphql_type.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if (
+                not isinstance(definition, StrawberryField)
+                or definition.base_resolver is not None
+                or definition.arguments
+                or definition.extensions
+                or field.args
+            ):
+                break
+            attributes[field_name] = definition.python_name
+        else:
+            plain[name] = attributes
+    return plain
+
+
+class PlainDataCompiler:
+    """Compiles and caches completers for one schema's plain types."""
+
+    def __init__(self, plain: Mapping[str, Mapping[str, str]]) -> None:
+        self.plain = plain
+        self._plans: LRUCache[tuple[str, tuple[int, ...]], tuple[tuple[FieldNode, ...], Completer]]
+        self._plans = LRUCache(maxsize=PLAN_CACHE_SIZE)
+
+    def completer(
+        self, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]
+    ) -> Completer | None:
+        key = (object_type.name, tuple(map(id, nodes)))
+        cached = self._plans.get(key)
+        if cached is not None and all(a is b for a, b in zip(cached[0], nodes, strict=True)):
+            return cached[1]
+        compiled = self._object(object_type, _selections(nodes))
+        if compiled is not None:
+            self._plans[key] = (nodes, compiled)
+        return compiled
+
+    def _object(
+        self, object_type: GraphQLObjectType, selections: list[Any] | None
+    ) -> Completer | None:
+        attributes = self.plain.get(object_type.name)
+        if attributes is None or selections is None:
+            return None
+        groups: dict[str, list[FieldNode]] = {}
+        for selection in selections:
+            if not isinstance(selection, FieldNode) or selection.directives or selection.arguments:
+                return None
+            key = selection.alias.value if selection.alias else selection.name.value
+            groups.setdefault(key, []).append(selection)
+        plan: list[tuple[str, str | None, Completer | None]] = []
+        for key, field_nodes in groups.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                plan.append((key, None, None))
+                continue
+            field = object_type.fields[name]
+            complete = self._value(field.type, field_nodes)
+            if complete is None:
+                return None
+            plan.append((key, attributes[name], complete))
+        typename = object_type.name
+
+        def complete_object(value: Any) -> dict[str, Any]:
+            return {
+                key: typename if attribute is None else complete(getattr(value, attribute))  # type: ignore[misc]
+                for key, attribute, complete in plan
+            }
+
+        return complete_object
+
+    def _value(self, graphql_type: GraphQLOutputType, nodes: list[FieldNode]) -> Completer | None:
+        if is_non_null_type(graphql_type):
+            inner = self._value(graphql_type.of_type, nodes)
+            if inner is None:
+                return None
+
+            def complete_non_null(value: Any) -> Any:
+                if value is None:
+                    raise _Fallback
+                return inner(value)
+
+            return complete_non_null
+        if is_list_type(graphql_type):
+            item = self._value(graphql_type.of_type, nodes)
+            if item is None:
+                return None
+
+            def complete_list(value: Any) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
+                    raise _Fallback
+                return [item(entry) for entry in value]
+
+            return complete_list
+        if is_leaf_type(graphql_type):
+            serialize = graphql_type.serialize
+
+            def complete_leaf(value: Any) -> Any:
+                if value is None:
+                    return None
+                serialized = serialize(value)
+                if serialized is None or serialized is Undefined:
+                    raise _Fallback
+                return serialized
+
+            return complete_leaf
+        if is_object_type(graphql_type):
+            complete = self._object(graphql_type, _selections(nodes))
+            if complete is None:
+                return None
+
+            def complete_nullable(value: Any) -> Any:
+                return None if value is None else complete(value)
+
+            return complete_nullable
+        return None
+
+
+def _selections(nodes: Iterable[FieldNode]) -> list[Any] | None:
+    selections: list[Any] = []
+    for node in nodes:
+        if node.selection_set is None:
+            return None
+        selections.extend(node.selection_set.selections)
+    return selections
+
+
+def execution_context_class(
+    compiler: PlainDataCompiler,
+) -> type[StrawberryGraphQLCoreExecutionContext]:
+    """strawberry's execution context, with plain types completed by `compiler`."""
+
+    class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
+        def complete_object_value(
+            self,
+            return_type: GraphQLObjectType,
+            field_details_list: FieldDetailsList,
+            info: GraphQLResolveInfo[Any],
+            path: Path,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            if return_type.name in compiler.plain and all(
+                details.defer_usage is None and details.fragment_variable_values is None
+                for details in field_details_list
+            ):
+                nodes = tuple(details.node for details in field_details_list)
+                complete = compiler.completer(return_type, nodes)
+                if complete is not None:
+                    try:
+                        return complete(result)
+                    except Exception:
+                        pass
+            return super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
+    return PlainDataExecutionContext
