@@ -69,7 +69,8 @@ async def _both(
     for schema in (fast, standard):
         ctx = context or RequestContext("t", services.sources)
         results.append(await schema.execute(query, variable_values=variables, context_value=ctx))
-    return tuple((r.data, [(e.message, e.path) for e in r.errors or ()]) for r in results)
+    fast, standard = ((r.data, [(e.message, e.path) for e in r.errors or ()]) for r in results)
+    return fast, standard
 
 
 async def test_profiles_of_every_kind_are_identical(gateway: Gateway, dataset: Dataset) -> None:
