@@ -18,14 +18,10 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType
 
 from gateway.errors import format_error, request_error
+from gateway.execution import Refusal, Result
 from gateway.services import Services
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
@@ -78,47 +74,20 @@ async def graphql_endpoint(request: Request) -> Response:
         body = request_error(refused.code, refused.message, request_id)
         return _json(body, refused.status, request_id, JSON, refused.headers)
 
-    allowed = {OperationType.QUERY}
     context = RequestContext(
         request_id=request_id,
         sources=services.sources,
         max_batch=services.settings.graphql.max_batch,
     )
-    try:
-        result = await services.schema.execute(
-            gql.query,
-            variable_values=gql.variables,
-            context_value=context,
-            operation_name=gql.operation_name,
-            allowed_operation_types=allowed,
-        )
-    except MissingQueryError:
-        body = request_error(ErrorCode.BAD_REQUEST, "No GraphQL query in the request.", request_id)
-        return _json(body, 400, request_id, media_type)
-    except CannotGetOperationTypeError as exc:
-        message = exc.as_http_error_reason() if gql.operation_name else str(exc)
-        body = request_error(ErrorCode.BAD_REQUEST, message, request_id)
-        return _json(body, 400, request_id, media_type)
-    except InvalidOperationTypeError:
-        body = request_error(ErrorCode.BAD_REQUEST, "Only queries are served here.", request_id)
-        if request.method == "GET":
-            return _json(body, 405, request_id, media_type, {"allow": "POST"})
-        return _json(body, 400, request_id, media_type)
-    status = 200
-    if _is_request_error(result) and media_type == GRAPHQL_RESPONSE:
+    result = await services.executor.run(gql.query, gql.variables, gql.operation_name, context)
+    headers: dict[str, str] = {}
+    if result.refusal is Refusal.NOT_A_QUERY and request.method == "GET":
+        status, headers = 405, {"allow": "POST"}
+    elif result.refusal is not None or (not result.executed and media_type == GRAPHQL_RESPONSE):
         status = 400
-    return _json(_body(result, request_id), status, request_id, media_type)
-
-
-def _is_request_error(result: ExecutionResult) -> bool:
-    """Refused before any field ran: unparsable, invalid, or variables that do not coerce.
-
-    graphql-core reports variables that do not coerce as a result without data whose errors
-    have no path; an error of a field always has one.
-    """
-    if isinstance(result, PreExecutionError):
-        return True
-    return result.data is None and all(error.path is None for error in result.errors or ())
+    else:
+        status = 200
+    return _json(_body(result, request_id), status, request_id, media_type, headers)
 
 
 def graphiql_html() -> str:
@@ -126,11 +95,11 @@ def graphiql_html() -> str:
     return _EXAMPLE.sub(lambda _: example, get_graphql_ide_html("graphiql"), count=1)
 
 
-def _body(result: ExecutionResult, request_id: str) -> dict[str, Any]:
+def _body(result: Result, request_id: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = [format_error(error, request_id) for error in result.errors]
-    if not _is_request_error(result):
+    if result.executed:
         body["data"] = result.data
     body["extensions"] = {"requestId": request_id}
     return body

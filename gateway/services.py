@@ -7,21 +7,16 @@ and schemas.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from connectors.catalog import build_connector
-from gateway.query_limits import alias_limit, depth_limit
-from gateway.query_preparation import PreparedQueries, QueryPreparation
-from gateway.settings import GraphQLSettings, Settings
+from gateway.execution import Executor
+from gateway.settings import Settings
 from gateway.source import Source
 from schema import build_schema
-
-MAX_INTROSPECTION_DEPTH = 20
 
 
 @dataclass
@@ -30,6 +25,7 @@ class Services:
     session: aiohttp.ClientSession
     sources: dict[str, Source]
     schema: strawberry.Schema
+    executor: Executor
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -47,22 +43,9 @@ class Services:
             department: Source(build_connector(department, connector, session), connector)
             for department, connector in settings.enabled_connectors.items()
         }
-        return cls(settings, session, sources, build_schema(graphql_extensions(settings.graphql)))
+        schema = build_schema()
+        return cls(settings, session, sources, schema, Executor(schema, settings.graphql))
 
     async def aclose(self) -> None:
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))
         await self.session.close()
-
-
-def graphql_extensions(settings: GraphQLSettings) -> list[Callable[[], SchemaExtension]]:
-    """Parsing and validation cached per app (two thirds of an uncached request), with limits."""
-    prepared = PreparedQueries(
-        rules=[
-            depth_limit(settings.max_depth, MAX_INTROSPECTION_DEPTH),
-            alias_limit(settings.max_aliases),
-        ],
-        max_tokens=settings.max_tokens,
-        parse_cache_size=settings.parser_cache_size,
-        validation_cache_size=settings.validation_cache_size,
-    )
-    return [lambda: QueryPreparation(prepared)]

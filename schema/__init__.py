@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from schema.plain_data import PlainDataCompiler, execution_context_class, plain_types
 from schema.query import Query
@@ -18,11 +16,9 @@ class Schema(strawberry.Schema):
         gateway logs the unexpected ones itself, with the request id, when it formats them."""
 
 
-def build_schema(
-    extensions: Sequence[Callable[[], SchemaExtension]] = (),
-) -> strawberry.Schema:
-    """The schema; the gateway adds its extensions (caches, limits), tools build it bare."""
-    schema = Schema(query=Query, extensions=list(extensions))
+def build_schema() -> strawberry.Schema:
+    """The schema, executing plain-data subtrees through the compiled fast path."""
+    schema = Schema(query=Query)
     compiler = PlainDataCompiler(plain_types(schema._schema))
     schema.execution_context_class = execution_context_class(compiler)
     return schema
