@@ -22,7 +22,6 @@ import orjson
 from gateway.cli import serve_settings
 from gateway.settings import DEFAULTS_DIR, ConfigError, load_settings
 from registries.dataset import Dataset
-from schema.examples import PROFILE_QUERY
 
 REGISTRY_START_TIMEOUT_S = 60.0
 
@@ -122,10 +121,8 @@ def print_banner(
 ) -> None:
     base = f"http://{host}:{port}"
     first = samples.get("clean") or next(iter(samples.values()))
-    ide = (
-        f"{base}/graphql?q={quote(PROFILE_QUERY)}"
-        f"&variables={quote(orjson.dumps({'id': first}).decode())}"
-    )
+    # GraphiQL opens with the example profile query; the link only fills in its variables.
+    ide = f"{base}/graphql?variables={quote(orjson.dumps({'id': first}).decode())}"
     lines = [
         "",
         "credit-gateway demo",
