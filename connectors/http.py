@@ -16,6 +16,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 import pydantic
+from yarl import URL
 
 from connectors.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
 from connectors.protocol import FetchResult
@@ -25,6 +26,8 @@ from connectors.settings import ConnectorSettings
 log = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+_SKIPPED_HEADERS = ("User-Agent",)
+"""Registries have no use for aiohttp's User-Agent; not building it is one less header per call."""
 
 
 class HttpConnector:
@@ -41,6 +44,8 @@ class HttpConnector:
         self._settings = settings
         self._session = session
         self._record_model = record_model
+        # Paths are built from normalised ids (quoted), so the URL is passed pre-encoded and
+        # aiohttp does not parse and re-encode it on every call.
         self._base_url = str(settings.base_url).rstrip("/")
         # The total is enforced by `asyncio.timeout` around the whole call (slot wait included);
         # aiohttp keeps only the connect timeout, so each call arms one timer, not two.
@@ -139,7 +144,12 @@ class HttpConnector:
                 asyncio.timeout(self._settings.timeout_s),
                 self._slots,
                 self._session.request(
-                    method, self._base_url + path, data=body, headers=headers, timeout=self._timeout
+                    method,
+                    URL(self._base_url + path, encoded=True),
+                    data=body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    skip_auto_headers=_SKIPPED_HEADERS,
                 ) as response,
             ):
                 return response.status, await self._read_capped(response)
