@@ -19,19 +19,14 @@ from connectors.settings import ConnectorSettings
 @dataclass(frozen=True, slots=True)
 class Department:
     key: str
-    title: str
     record_model: type[SubjectRecord]
 
 
 DEPARTMENTS: dict[str, Department] = {
-    key: Department(key, title, RECORD_MODELS[key])
-    for key, title in (
-        ("environment", "Environment protection"),
-        ("quality", "Product quality"),
-        ("health", "Health"),
-        ("commerce", "Commerce and market regulation"),
-    )
+    key: Department(key, RECORD_MODELS[key])
+    for key in ("environment", "quality", "health", "commerce")
 }
+"""The built-in departments, in the order of their sections and `sources` rows."""
 
 
 def build_connector(
