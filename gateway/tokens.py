@@ -1,0 +1,209 @@
+"""Bearer tokens: verify them (PyJWT) into a `Principal`, and mint development tokens.
+
+A missing token is the anonymous public; a token that is present but bad (malformed, forged,
+expired, for another audience or issuer, signed with an algorithm not allowed) is refused with
+`UNAUTHENTICATED`, never silently downgraded to public.
+
+Signing keys of the identity provider come from a JWKS file or URL. The URL is fetched with the
+app's aiohttp session (never blocking the event loop), cached, and fetched again when a token names
+a key id the cache does not know, at most once per `jwks_min_refresh_s`, so forged key ids cannot
+turn the gateway into a load generator against the identity provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import jwt
+import orjson
+
+from gateway.auth_settings import AuthSettings
+from resolvers.principal import ANONYMOUS, Principal
+
+DEV_KEY_ID = "dev"
+_REGION = re.compile(r"^\d{6}$")
+
+
+class Unauthenticated(Exception):
+    """The request carries a token that cannot be trusted; the message says why, safely."""
+
+
+class KeySet:
+    """The identity provider's public keys by key id, loaded lazily and refreshed on demand."""
+
+    def __init__(self, settings: AuthSettings, session: aiohttp.ClientSession | None) -> None:
+        self._settings = settings
+        self._session = session
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    @property
+    def configured(self) -> bool:
+        return self._settings.jwks_file is not None or self._settings.jwks_url is not None
+
+    async def key(self, kid: str | None) -> jwt.PyJWK:
+        if not self.configured:
+            raise Unauthenticated("This gateway accepts no signed tokens (no key set configured).")
+        found = self._find(kid)
+        if found is None:
+            await self._refresh()
+            found = self._find(kid)
+        if found is None:
+            raise Unauthenticated("The token is signed with an unknown key.")
+        return found
+
+    def _find(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._loaded_at < self._settings.jwks_min_refresh_s:
+                return
+            self._loaded_at = time.monotonic()
+            document = await self._fetch()
+            try:
+                key_set = jwt.PyJWKSet.from_dict(document)
+            except jwt.PyJWKSetError as exc:
+                raise Unauthenticated("The identity provider's key set is unusable.") from exc
+            self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
+
+    async def _fetch(self) -> dict[str, Any]:
+        settings = self._settings
+        try:
+            if settings.jwks_file is not None:
+                raw = await asyncio.to_thread(settings.jwks_file.read_bytes)
+            else:
+                assert settings.jwks_url is not None
+                assert self._session is not None
+                timeout = aiohttp.ClientTimeout(total=settings.jwks_timeout_s)
+                async with self._session.get(str(settings.jwks_url), timeout=timeout) as response:
+                    response.raise_for_status()
+                    raw = await response.read()
+            document = orjson.loads(raw)
+        except (OSError, aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+            raise Unauthenticated("The identity provider's keys could not be loaded.") from exc
+        if not isinstance(document, dict):
+            raise Unauthenticated("The identity provider's key set is unusable.")
+        return document
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings, session: aiohttp.ClientSession | None = None):
+        self._settings = settings
+        self._keys = KeySet(settings, session)
+
+    async def principal(self, authorization: str | None) -> Principal:
+        """The principal of an `Authorization` header value; `ANONYMOUS` without one."""
+        if authorization is None or not authorization.strip():
+            return ANONYMOUS
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("Send the token as `Authorization: Bearer <token>`.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("The token is not a well-formed JWT.") from exc
+        algorithm = header.get("alg")
+        key: Any
+        if algorithm == "HS256" and self._settings.dev_secret is not None:
+            key = self._settings.dev_secret
+        elif algorithm in self._settings.algorithms:
+            key = await self._keys.key(header.get("kid"))
+        else:
+            raise Unauthenticated(f"Tokens signed with {algorithm!r} are not accepted.")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._settings.audience,
+                issuer=self._settings.issuer,
+                leeway=self._settings.leeway_s,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The token has expired.") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise Unauthenticated("The token is not valid yet.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthenticated("The token is for another audience.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthenticated("The token is from an unknown issuer.") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise Unauthenticated("The token's signature is not valid.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("The token is not valid.") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    roles = _strings(claims.get("roles", []), "roles")
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise Unauthenticated("The token's `scope` must be a space-separated string.")
+    region = claims.get("region")
+    if region is not None and (not isinstance(region, str) or not _REGION.match(region)):
+        raise Unauthenticated("The token's `region` must be a 6-digit division code.")
+    department = claims.get("department")
+    name = claims.get("name")
+    if not all(v is None or isinstance(v, str) for v in (department, name)):
+        raise Unauthenticated("The token's `name` and `department` must be strings.")
+    if not roles:
+        raise Unauthenticated("The token names no role.")
+    return Principal(
+        subject=str(claims["sub"]),
+        name=name,
+        department=department,
+        region=region,
+        roles=frozenset(roles),
+        scopes=frozenset(scope.split()),
+    )
+
+
+def _strings(value: object, claim: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise Unauthenticated(f"The token's `{claim}` must be a list of strings.")
+    return value
+
+
+def mint_dev_token(
+    settings: AuthSettings,
+    roles: Iterable[str],
+    *,
+    subject: str | None = None,
+    name: str | None = None,
+    department: str | None = None,
+    region: str | None = None,
+    scopes: Iterable[str] = (),
+    ttl: timedelta = timedelta(hours=1),
+    now: datetime | None = None,
+) -> str:
+    """An HS256 token signed with the development key (`[auth] dev_secret`)."""
+    if settings.dev_secret is None:
+        raise ValueError("no development key: set [auth] dev_secret to mint tokens")
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": subject or f"dev-{uuid.uuid4().hex[:8]}",
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl,
+        "roles": list(roles),
+        "scope": " ".join(scopes),
+    }
+    for claim, value in (("name", name), ("department", department), ("region", region)):
+        if value is not None:
+            claims[claim] = value
+    return jwt.encode(claims, settings.dev_secret, algorithm="HS256", headers={"kid": DEV_KEY_ID})
