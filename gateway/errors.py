@@ -32,11 +32,11 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = {"code": original.code, "department": original.department}
     elif original is None:
         message = error.message
-        code = (error.extensions or {}).get("code")
-        if code is None:
+        extensions = dict(error.extensions or {})
+        if "code" not in extensions:
             tokens = message.startswith(f"Syntax Error: {_TOO_MANY_TOKENS}")
             code = ErrorCode.QUERY_TOO_COMPLEX if tokens else ErrorCode.BAD_REQUEST
-        extensions = {"code": str(code)}
+            extensions["code"] = code.value
     else:
         log.error(
             "internal error in request %s at %s: %s raised at %s",

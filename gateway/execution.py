@@ -35,8 +35,18 @@ from graphql import (
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 
+from gateway.access_plan import (
+    AccessPlan,
+    VariablesInvalid,
+    fill_denied,
+    plan_access,
+    uses_variable_directives,
+)
+from gateway.policy import Policy
 from gateway.query_limits import alias_limit, depth_limit
 from gateway.settings import GraphQLSettings
+from resolvers.errors import ErrorCode
+from resolvers.principal import Principal
 
 MAX_INTROSPECTION_DEPTH = 20
 
@@ -46,6 +56,7 @@ class Refusal(enum.Enum):
 
     NO_OPERATION = "no operation"
     NOT_A_QUERY = "not a query"
+    FORBIDDEN = "forbidden"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +66,19 @@ class Result:
     executed: bool
     """False when refused before any field ran (syntax, validation, variables, operation)."""
     refusal: Refusal | None = None
+    plan: AccessPlan | None = None
 
 
 class Executor:
-    def __init__(self, schema: strawberry.Schema, settings: GraphQLSettings) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: GraphQLSettings,
+        policy: Policy,
+        strict: bool = False,
+    ) -> None:
+        self._policy = policy
+        self._strict = strict
         self._schema = schema._schema
         self._context_class = schema.execution_context_class
         self._rules: tuple[type[ASTValidationRule], ...] = (
@@ -73,6 +93,9 @@ class Executor:
         self._validation: LRUCache[str, list[GraphQLError]] = LRUCache(
             maxsize=max(settings.validation_cache_size, 1)
         )
+        self._plans: LRUCache[tuple[str, str | None, frozenset[str]], AccessPlan] = LRUCache(
+            maxsize=max(settings.validation_cache_size, 1)
+        )
 
     async def run(
         self,
@@ -80,6 +103,7 @@ class Executor:
         variables: dict[str, Any] | None,
         operation_name: str | None,
         context: object,
+        principal: Principal,
     ) -> Result:
         try:
             document = self._parse(query)
@@ -96,9 +120,21 @@ class Executor:
         errors = self._validate(query, document)
         if errors:
             return Result(None, errors, executed=False)
+        try:
+            plan = self._plan(query, document, operation, variables, principal)
+        except VariablesInvalid as invalid:
+            return Result(None, invalid.errors, executed=False)
+        if plan.denied and self._strict:
+            refused = GraphQLError(
+                "Your role may not read "
+                + ", ".join(sorted(plan.denied_coordinates))
+                + "; nothing was executed.",
+                extensions={"code": ErrorCode.FORBIDDEN.value},
+            )
+            return Result(None, [refused], False, Refusal.FORBIDDEN, plan)
         outcome = execute(
             self._schema,
-            document,
+            plan.document,
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
@@ -106,10 +142,30 @@ class Executor:
             is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
         )
         result = outcome if isinstance(outcome, ExecutionResult) else await outcome
-        errors = result.errors or []
+        errors = [*(result.errors or []), *fill_denied(result.data, plan)]
         # Variables that do not coerce give no data and errors without a path; a field's have one.
         executed = result.data is not None or any(error.path is not None for error in errors)
-        return Result(result.data, errors, executed)
+        return Result(result.data, errors, executed, plan=plan)
+
+    def _plan(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        principal: Principal,
+    ) -> AccessPlan:
+        """The access plan, cached per query, operation and roles unless directives read
+        variables (then what is requested depends on the request)."""
+        grants = self._policy.grants(principal.roles)
+        if uses_variable_directives(document):
+            return plan_access(self._schema, document, operation, variables, grants)
+        key = (query, operation.name.value if operation.name else None, principal.roles)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = plan_access(self._schema, document, operation, variables, grants)
+            self._plans[key] = plan
+        return plan
 
     def _parse(self, query: str) -> DocumentNode:
         document = self._documents.get(query)

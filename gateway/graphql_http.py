@@ -23,6 +23,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.errors import format_error, request_error
 from gateway.execution import Refusal, Result
 from gateway.services import Services
+from gateway.tokens import Unauthenticated
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
 from schema.examples import PROFILE_QUERY
@@ -74,15 +75,26 @@ async def graphql_endpoint(request: Request) -> Response:
         body = request_error(refused.code, refused.message, request_id)
         return _json(body, refused.status, request_id, JSON, refused.headers)
 
+    try:
+        principal = await services.verifier.principal(request.headers.get("authorization"))
+    except Unauthenticated as exc:
+        body = request_error(ErrorCode.UNAUTHENTICATED, str(exc), request_id)
+        challenge = {"www-authenticate": 'Bearer error="invalid_token"'}
+        return _json(body, 401, request_id, JSON, challenge)
     context = RequestContext(
         request_id=request_id,
         sources=services.sources,
+        principal=principal,
         max_batch=services.settings.graphql.max_batch,
     )
-    result = await services.executor.run(gql.query, gql.variables, gql.operation_name, context)
+    result = await services.executor.run(
+        gql.query, gql.variables, gql.operation_name, context, principal
+    )
     headers: dict[str, str] = {}
     if result.refusal is Refusal.NOT_A_QUERY and request.method == "GET":
         status, headers = 405, {"allow": "POST"}
+    elif result.refusal is Refusal.FORBIDDEN:
+        status = 403
     elif result.refusal is not None or (not result.executed and media_type == GRAPHQL_RESPONSE):
         status = 400
     else:

@@ -14,8 +14,10 @@ import strawberry
 
 from connectors.catalog import build_connector
 from gateway.execution import Executor
+from gateway.policy import load_policy
 from gateway.settings import Settings
 from gateway.source import Source
+from gateway.tokens import TokenVerifier
 from schema import build_schema
 
 
@@ -26,6 +28,7 @@ class Services:
     sources: dict[str, Source]
     schema: strawberry.Schema
     executor: Executor
+    verifier: TokenVerifier
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -44,7 +47,10 @@ class Services:
             for department, connector in settings.enabled_connectors.items()
         }
         schema = build_schema()
-        return cls(settings, session, sources, schema, Executor(schema, settings.graphql))
+        policy = load_policy(settings.access.policy, schema._schema)
+        executor = Executor(schema, settings.graphql, policy, settings.access.strict)
+        verifier = TokenVerifier(settings.auth, session)
+        return cls(settings, session, sources, schema, executor, verifier)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))

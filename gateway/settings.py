@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from connectors.catalog import DEPARTMENTS
 from connectors.settings import ConnectorSettings
+from gateway.auth_settings import AuthSettings
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
@@ -49,8 +50,17 @@ class HttpClientSettings(_Section):
     keepalive_timeout_s: float = Field(default=30.0, gt=0)
 
 
+class AccessSettings(_Section):
+    policy: Path = DEFAULTS_DIR / "policy.toml"
+    """The role policy (TOML); the shipped one is used unless a deployment names its own."""
+    strict: bool = False
+    """Refuse a whole operation that asks for anything denied, instead of nulling those fields."""
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
+    access: AccessSettings = AccessSettings()
     graphql: GraphQLSettings = GraphQLSettings()
     http: HttpClientSettings = HttpClientSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)

@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from connectors.errors import SourceState
 from connectors.records import today_in_china
 from resolvers.outcome import SourceOutcome
+from resolvers.principal import ANONYMOUS, Principal
 
 
 class SourceLoader(Protocol):
@@ -31,6 +32,7 @@ class RequestContext:
     request_id: str
     sources: Mapping[str, SourceLoader]
     """The enabled departments, in the order their sections are listed."""
+    principal: Principal = ANONYMOUS
     max_batch: int = 100
     today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)

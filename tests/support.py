@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,8 +10,10 @@ import httpx
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.auth_settings import AuthSettings
 from gateway.services import Services
 from gateway.settings import settings_from_dict
+from gateway.tokens import mint_dev_token
 from registries.server import RegistryServer
 
 DEPARTMENTS = ("environment", "quality", "health", "commerce")
@@ -41,13 +43,33 @@ class Gateway:
         return await self.client.post("/graphql", json=payload, **kwargs)
 
 
+TEST_SECRET = "a-test-signing-key-that-is-long-enough"
+AUTH = AuthSettings(dev_secret=TEST_SECRET)
+
+
+def token(*roles: str, scopes: Sequence[str] = (), **claims: Any) -> str:
+    """A dev token for these roles (the test gateways trust TEST_SECRET)."""
+    return mint_dev_token(AUTH, roles, scopes=scopes, **claims)
+
+
+def bearer(*roles: str, scopes: Sequence[str] = (), **claims: Any) -> dict[str, str]:
+    return {"authorization": f"Bearer {token(*roles, scopes=scopes, **claims)}"}
+
+
+PUBLIC = {"authorization": ""}
+"""Headers of a request without a token."""
+
+
 def gateway_config(
     registries: Mapping[str, RegistryServer],
     connector: Mapping[str, Any] | None = None,
     graphql: Mapping[str, Any] | None = None,
+    access: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     connector_settings = {"timeout_s": 2.0, "connect_timeout_s": 1.0, **(connector or {})}
     return {
+        "auth": {"dev_secret": TEST_SECRET},
+        "access": dict(access or {}),
         "graphql": dict(graphql or {}),
         "connectors": {
             department: {"base_url": server.url, **connector_settings}
@@ -61,11 +83,18 @@ async def running_gateway(
     registries: Mapping[str, RegistryServer],
     connector: Mapping[str, Any] | None = None,
     graphql: Mapping[str, Any] | None = None,
+    access: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Gateway]:
-    app = create_app(settings_from_dict(gateway_config(registries, connector, graphql)))
+    """A gateway whose client is the credit office (every section, with `pii`) unless a request
+    sends other headers (`PUBLIC`, `bearer(...)`)."""
+    app = create_app(settings_from_dict(gateway_config(registries, connector, graphql, access)))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://gateway",
+            headers=bearer("credit_office", scopes=["pii"]),
+        ) as client:
             yield Gateway(app, client)
 
 

@@ -12,14 +12,18 @@ import strawberry
 from connectors.errors import SourceState
 from connectors.records import QualityRecord
 from gateway.execution import Executor
-from gateway.settings import GraphQLSettings
+from gateway.policy import load_policy
+from gateway.settings import AccessSettings, GraphQLSettings
 from registries.dataset import Dataset
 from resolvers.context import RequestContext
 from resolvers.outcome import SourceOutcome
+from resolvers.principal import Principal
 from schema import build_schema
 from schema.examples import PROFILE_QUERY
 from schema.query import Query
 from tests.support import Gateway
+
+OFFICE = Principal("office-1", roles=frozenset({"credit_office"}), scopes=frozenset({"pii"}))
 
 # The example query without the two per-request timings, which differ between any two runs.
 STABLE_PROFILE = PROFILE_QUERY.replace("ageSeconds latencyMs ", "")
@@ -130,16 +134,19 @@ async def test_compiled_plans_are_reused_across_requests(
     gateway: Gateway, samples: dict[str, str]
 ) -> None:
     schema = build_schema()
-    executor = Executor(schema, GraphQLSettings())  # parses each query text once
+    policy = load_policy(AccessSettings().policy, schema._schema)
+    executor = Executor(schema, GraphQLSettings(), policy)  # parses each query text once
     for _ in range(3):
         context = RequestContext("t", gateway.services.sources)
-        result = await executor.run(STABLE_PROFILE, {"id": samples["penalised"]}, None, context)
+        result = await executor.run(
+            STABLE_PROFILE, {"id": samples["penalised"]}, None, context, OFFICE
+        )
         assert not result.errors
     plans = _plans_of(schema)
     first = len(plans)
     assert first > 0
     context = RequestContext("t", gateway.services.sources)
-    await executor.run(STABLE_PROFILE, {"id": samples["red"]}, None, context)
+    await executor.run(STABLE_PROFILE, {"id": samples["red"]}, None, context, OFFICE)
     assert len(plans) == first
 
 

@@ -1,0 +1,113 @@
+"""The access policy: which schema coordinates each role may read. Deny by default.
+
+A role grants coordinates (`Type.field`) in two ways: `fields` grants those fields only, `subtrees`
+grants a field and everything below it (`Subject.environment` grants the whole section). An unknown
+role grants nothing. The policy is a TOML file, validated against the schema when the gateway
+starts: a coordinate the schema does not have is an error that names its line, so a typo cannot
+silently deny (or grant) something.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphql import GraphQLObjectType, GraphQLSchema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.settings import ConfigError
+
+
+class _RoleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    fields: list[str] = Field(default_factory=list)
+    subtrees: list[str] = Field(default_factory=list)
+
+
+class _PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: dict[str, _RoleModel]
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What a set of roles may read, merged."""
+
+    fields: frozenset[str]
+    subtrees: frozenset[str]
+
+    def allows(self, coordinate: str) -> tuple[bool, bool]:
+        """(the field is allowed, everything below it is allowed)."""
+        if coordinate in self.subtrees:
+            return True, True
+        return coordinate in self.fields, False
+
+
+NO_GRANTS = Grants(frozenset(), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    roles: dict[str, Grants]
+
+    def grants(self, roles: Iterable[str]) -> Grants:
+        known = [self.roles[role] for role in roles if role in self.roles]
+        if not known:
+            return NO_GRANTS
+        return Grants(
+            frozenset().union(*(g.fields for g in known)),
+            frozenset().union(*(g.subtrees for g in known)),
+        )
+
+
+def load_policy(path: Path, schema: GraphQLSchema) -> Policy:
+    text = _read(path)
+    try:
+        model = _PolicyModel.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+    roles: dict[str, Grants] = {}
+    for name, role in model.roles.items():
+        for coordinate in (*role.fields, *role.subtrees):
+            problem = _coordinate_problem(coordinate, schema)
+            if problem is not None:
+                raise ConfigError(f"{path}:{_line_of(text, coordinate)}: role {name}: {problem}")
+        roles[name] = Grants(frozenset(role.fields), frozenset(role.subtrees))
+    return Policy(roles)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read policy {path}: {exc.strerror}") from exc
+
+
+def _coordinate_problem(coordinate: str, schema: GraphQLSchema) -> str | None:
+    type_name, dot, field_name = coordinate.partition(".")
+    if not dot or not type_name or not field_name:
+        return f"{coordinate!r} is not a schema coordinate (Type.field)"
+    graphql_type = schema.type_map.get(type_name)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return f"{coordinate!r}: the schema has no object type {type_name!r}"
+    if field_name not in graphql_type.fields:
+        return f"{coordinate!r}: {type_name} has no field {field_name!r}"
+    return None
+
+
+def _line_of(text: str, coordinate: str) -> int:
+    needle = f'"{coordinate}"'
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return 0
