@@ -8,13 +8,15 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
 from gateway.app import create_app
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import DEFAULTS_DIR, ConfigError, Settings, load_settings
+from gateway.tokens import mint_dev_token
 from schema import export_sdl
 
 
@@ -43,6 +45,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="override [server] host")
     serve.add_argument("--port", type=int, help="override [server] port")
 
+    token = commands.add_parser(
+        "token", help="mint a development token (needs [auth] dev_secret; demo config by default)"
+    )
+    token.add_argument("--role", action="append", required=True, help="a role (repeatable)")
+    token.add_argument("--department", help="the official's department key")
+    token.add_argument("--region", help="the official's 6-digit division code")
+    token.add_argument("--scope", action="append", default=[], help="a scope, e.g. pii")
+    token.add_argument("--subject", help="the official's id (default: a random dev id)")
+    token.add_argument("--name", help="the official's name")
+    token.add_argument("--ttl", default="1h", type=parse_ttl, help="lifetime: 30m, 1h, 2d (1h)")
+    token.add_argument("--config", type=Path, default=DEFAULTS_DIR / "demo.toml")
+
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
@@ -63,6 +77,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overrides["port"] = args.port
             settings = load_settings(args.config, {"server": overrides} if overrides else None)
             return serve_settings(settings)
+        if args.command == "token":
+            settings = load_settings(args.config)
+            if settings.auth.dev_secret is None:
+                print(f"credit-gateway: {args.config} has no [auth] dev_secret", file=sys.stderr)
+                return 2
+            print(
+                mint_dev_token(
+                    settings.auth,
+                    args.role,
+                    subject=args.subject,
+                    name=args.name,
+                    department=args.department,
+                    region=args.region,
+                    scopes=args.scope,
+                    ttl=args.ttl,
+                )
+            )
+            return 0
         if args.command == "export-schema":
             sdl = export_sdl()
             if args.output is None:
@@ -77,10 +109,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def parse_ttl(text: str) -> timedelta:
+    """`90s`, `30m`, `1h`, `2d`, or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30m, 1h, 2d)") from exc
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("the lifetime must be positive")
+    return timedelta(seconds=seconds)
+
+
 def serve_settings(settings: Settings) -> int:
     if not settings.enabled_connectors:
         print("credit-gateway: no connector is enabled in [connectors]", file=sys.stderr)
         return 2
+    if settings.auth.dev_secret is not None:
+        logging.getLogger(__name__).warning(
+            "[auth] dev_secret is set: anyone with the config can mint tokens; demo use only"
+        )
     config = uvicorn.Config(
         create_app(settings),
         host=settings.server.host,

@@ -15,12 +15,15 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 import orjson
 
+from gateway.auth_settings import AuthSettings
 from gateway.cli import serve_settings
 from gateway.settings import DEFAULTS_DIR, ConfigError, load_settings
+from gateway.tokens import mint_dev_token
 from registries.dataset import Dataset
 
 REGISTRY_START_TIMEOUT_S = 60.0
@@ -48,7 +51,7 @@ def run_demo(host: str, port: int, subjects: int, seed: int, registry_port: int)
             },
         )
         samples = Dataset(size=subjects, seed=seed).samples()
-        print_banner(host, port, registries, samples)
+        print_banner(host, port, registries, samples, demo_tokens(settings.auth))
         return serve_settings(settings)
     except (RuntimeError, ConfigError) as exc:
         print(f"credit-gateway demo: {exc}", file=sys.stderr)
@@ -116,8 +119,38 @@ def stop_registries(registries: Sequence[RunningRegistry]) -> None:
             registry.process.kill()
 
 
+DEMO_ROLES: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
+    ("credit_office", None, ("pii",)),
+    ("environment_official", "environment", ()),
+    ("quality_official", "quality", ()),
+    ("health_official", "health", ()),
+    ("commerce_official", "commerce", ()),
+    ("auditor", None, ()),
+)
+
+
+def demo_tokens(auth: AuthSettings) -> dict[str, str]:
+    """A dev token per sample role, valid for a day (Changsha officials)."""
+    return {
+        role + (" (+pii)" if scopes else ""): mint_dev_token(
+            auth,
+            [role],
+            subject=f"demo-{role}",
+            department=department,
+            region="430100",
+            scopes=scopes,
+            ttl=timedelta(days=1),
+        )
+        for role, department, scopes in DEMO_ROLES
+    }
+
+
 def print_banner(
-    host: str, port: int, registries: Sequence[RunningRegistry], samples: dict[str, str]
+    host: str,
+    port: int,
+    registries: Sequence[RunningRegistry],
+    samples: dict[str, str],
+    tokens: dict[str, str],
 ) -> None:
     base = f"http://{host}:{port}"
     first = samples.get("clean") or next(iter(samples.values()))
@@ -131,6 +164,9 @@ def print_banner(
         "",
         "  Sample subject ids (paste one into the `id` variable of the example query):",
         *(f"    {kind:<20} {subject_id}" for kind, subject_id in samples.items()),
+        "",
+        "  Dev tokens (send as `Authorization: Bearer <token>`; without one you are the public):",
+        *(f"    {role:<24} {token}" for role, token in tokens.items()),
         "",
         "  Reference registries (stop one with `kill PID` to see its section fail alone):",
         *(f"    {r.department:<12} {r.url}   pid {r.process.pid}" for r in registries),

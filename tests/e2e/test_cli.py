@@ -113,12 +113,16 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
                 process.wait()
 
 
-def _query(port: int, subject_id: str) -> dict[str, object]:
+def _query(
+    port: int, subject_id: str, token: str | None = None, query: str = PROFILE_QUERY
+) -> dict[str, object]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     for _ in range(100):
         try:
             response = httpx.post(
                 f"http://127.0.0.1:{port}/graphql",
-                json={"query": PROFILE_QUERY, "variables": {"id": subject_id}},
+                json={"query": query, "variables": {"id": subject_id}},
+                headers=headers,
                 timeout=30,
             )
             body: dict[str, object] = response.json()
@@ -140,6 +144,21 @@ def test_demo_as_a_new_user_tries_it(
     assert set(samples) == {"clean", "penalised", "dishonest", "natural_person"}
     pids = dict(re.findall(r"^\s+(\w+)\s+http://\S+\s+pid (\d+)$", banner, re.M))
     assert set(pids) == {"environment", "quality", "health", "commerce"}
+    tokens = dict(re.findall(r"^\s+(\w+)(?: \(\+pii\))?\s+(eyJ\S+)$", banner, re.M))
+    assert {"credit_office", "environment_official", "auditor"} <= set(tokens)
+
+    official = _query(
+        port,
+        samples["dishonest"],
+        tokens["environment_official"],
+        "query($id: ID!) { subject(id: $id) { environment { name } lists { category } "
+        "health { name } } }",
+    )
+    subject = official["data"]["subject"]  # type: ignore[index]
+    assert subject["environment"] is not None
+    assert subject["lists"]
+    assert subject["health"] is None
+    assert official["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
 
     body = _query(port, samples["clean"])
     assert "errors" not in body
@@ -168,6 +187,36 @@ def test_demo_as_a_new_user_tries_it(
     assert process.wait(timeout=30) == 0
     for offset in range(1, 4):  # the other registries were stopped with the demo
         assert not _accepts(registry_port + offset)
+
+
+def test_token_mints_a_dev_token_for_the_demo_config() -> None:
+    import jwt
+
+    result = subprocess.run(
+        [
+            CLI,
+            "token",
+            "--role",
+            "health_official",
+            "--department",
+            "health",
+            "--region",
+            "430100",
+            "--scope",
+            "pii",
+            "--ttl",
+            "30m",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert claims["roles"] == ["health_official"]
+    assert claims["department"] == "health"
+    assert claims["region"] == "430100"
+    assert claims["scope"] == "pii"
+    assert 1790 <= claims["exp"] - claims["iat"] <= 1800
 
 
 def test_export_schema_prints_the_checked_in_sdl() -> None:
