@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from connectors.errors import SourceError, SourceState
 from connectors.records import Grade, ListCategory, ListEntry, SubjectRecord
+from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
 from resolvers.subject import SubjectRef
 
@@ -27,7 +28,10 @@ def section_resolver(department: str) -> SectionResolver:
         outcome = root.outcomes.get(department)
         if outcome is None:  # consulted is planned from the selection, so only when disabled
             raise SourceError(department, "is not configured on this gateway")
-        return record_or_raise(outcome)
+        record = record_or_raise(outcome)
+        if record is not None and root.mask:
+            return masked_record(record, root.natural_person)
+        return record
 
     resolve.__name__ = f"resolve_{department}"
     return resolve

@@ -19,6 +19,7 @@ from connectors.catalog import DEPARTMENTS
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
+from resolvers.masking import mask_id_number, mask_name
 from resolvers.outcome import SourceOutcome
 from resolvers.selection import child_field_names
 
@@ -34,11 +35,18 @@ class SubjectRef:
     """A validated subject with the outcome of every department this query consults for it."""
 
     id: str
+    """As shown: a natural person's number is masked for principals without `pii`."""
     kind: SubjectKind
     outcomes: Mapping[str, SourceOutcome]
     """Per department consulted, in section order."""
     name_sources: tuple[str, ...]
     """Where the name comes from: market regulation for organisations, every source for persons."""
+    mask: bool = False
+    """Personal data below this subject is masked (the principal lacks the `pii` scope)."""
+
+    @property
+    def natural_person(self) -> bool:
+        return self.kind is SubjectKind.NATURAL_PERSON
 
 
 async def resolve_subject(
@@ -90,15 +98,23 @@ async def _load(
         for department in enabled
     }
     loaded = await context.load(wanted.items())
+    mask = not context.principal.may_see_pii
     return [
         SubjectRef(
-            subject.value,
+            _shown_id(subject, mask),
             subject.kind,
             {department: loaded[(department, subject.value)] for department in consulted},
             name_sources,
+            mask,
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
+
+
+def _shown_id(subject: SubjectId, mask: bool) -> str:
+    if mask and subject.kind is SubjectKind.NATURAL_PERSON:
+        return mask_id_number(subject.value)
+    return subject.value
 
 
 def _consulted(
@@ -135,5 +151,5 @@ def resolve_name(root: SubjectRef) -> str | None:
     for department in (*root.name_sources, *root.outcomes):
         record = root.outcomes[department].record
         if record is not None:
-            return record.name
+            return mask_name(record.name) if root.mask and root.natural_person else record.name
     return None
