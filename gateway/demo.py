@@ -120,7 +120,7 @@ def stop_registries(registries: Sequence[RunningRegistry]) -> None:
 
 
 DEMO_ROLES: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
-    ("credit_office", None, ("pii",)),
+    ("credit_office", "credit_office", ("pii",)),
     ("environment_official", "environment", ()),
     ("quality_official", "quality", ()),
     ("health_official", "health", ()),

@@ -85,6 +85,7 @@ async def graphql_endpoint(request: Request) -> Response:
         request_id=request_id,
         sources=services.sources,
         principal=principal,
+        catalogue=services.catalogue,
         max_batch=services.settings.graphql.max_batch,
     )
     result = await services.executor.run(

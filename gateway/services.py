@@ -13,11 +13,13 @@ import aiohttp
 import strawberry
 
 from connectors.catalog import build_connector
+from gateway.catalogue_file import load_catalogue
 from gateway.execution import Executor
 from gateway.policy import load_policy
 from gateway.settings import Settings
 from gateway.source import Source
 from gateway.tokens import TokenVerifier
+from resolvers.catalogue import Catalogue
 from schema import build_schema
 
 
@@ -29,6 +31,7 @@ class Services:
     schema: strawberry.Schema
     executor: Executor
     verifier: TokenVerifier
+    catalogue: Catalogue
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -50,7 +53,8 @@ class Services:
         policy = load_policy(settings.access.policy, schema._schema)
         executor = Executor(schema, settings.graphql, policy, settings.access.strict)
         verifier = TokenVerifier(settings.auth, session)
-        return cls(settings, session, sources, schema, executor, verifier)
+        catalogue = load_catalogue(settings.access.catalogue)
+        return cls(settings, session, sources, schema, executor, verifier, catalogue)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))

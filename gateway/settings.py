@@ -55,6 +55,8 @@ class AccessSettings(_Section):
     """The role policy (TOML); the shipped one is used unless a deployment names its own."""
     strict: bool = False
     """Refuse a whole operation that asks for anything denied, instead of nulling those fields."""
+    catalogue: Path = DEFAULTS_DIR / "catalogue.toml"
+    """The catalogue of administrative matters that officials' lookups must name."""
 
 
 class Settings(_Section):

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from connectors.errors import SourceState
 from connectors.records import today_in_china
+from resolvers.catalogue import Catalogue
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import ANONYMOUS, Principal
 
@@ -33,6 +34,7 @@ class RequestContext:
     sources: Mapping[str, SourceLoader]
     """The enabled departments, in the order their sections are listed."""
     principal: Principal = ANONYMOUS
+    catalogue: Catalogue = field(default_factory=lambda: Catalogue(()))
     max_batch: int = 100
     today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)

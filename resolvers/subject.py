@@ -55,6 +55,7 @@ async def resolve_subject(
     matter: strawberry.ID | None = None,
 ) -> SubjectRef:
     context = info.context
+    context.catalogue.purpose(context.principal, matter)
     parsed = parse_subject_id(id, context.today)
     (ref,) = await _load(context, [parsed], child_field_names(info._raw_info))
     return ref
@@ -67,6 +68,7 @@ async def resolve_subjects(
 ) -> list[SubjectRef | CodedError]:
     """One entry per id, in order; an invalid id is `null` with its error at its index."""
     context = info.context
+    context.catalogue.purpose(context.principal, matter)
     if len(ids) > context.max_batch:
         raise CodedError(
             ErrorCode.BATCH_TOO_LARGE,

@@ -3,8 +3,10 @@
 PROFILE_QUERY = """\
 # The unified credit profile of one subject. Put a sample id printed by
 # `credit-gateway demo` into the variables below, then press the run button.
-query Profile($id: ID!) {
-  subject(id: $id) {
+# Officials (Authorization: Bearer <token>) also set `matter`, a catalogued administrative
+# matter of their department (see `matters`); the public needs none.
+query Profile($id: ID!, $matter: ID) {
+  subject(id: $id, matter: $matter) {
     id
     kind
     name

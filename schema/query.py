@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import matters as matter_resolvers
 from resolvers import subject as subject_resolvers
-from schema.subject import Subject
+from schema.subject import Matter, Subject
 
 _MATTER = (
     "The catalogued administrative matter this lookup serves (its id in the published catalogue)."
@@ -22,6 +23,11 @@ class Query:
             "number. Spaces, hyphens, full-width characters and lower case are normalised; an "
             "invalid id is an INVALID_SUBJECT_ID error saying what is wrong."
         ),
+    )
+    matters = strawberry.field(
+        resolver=matter_resolvers.resolve_matters,
+        graphql_type=list[Matter],
+        description="The published catalogue of administrative matters, or one department's.",
     )
     subjects = strawberry.field(
         resolver=subject_resolvers.resolve_subjects,

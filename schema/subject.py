@@ -83,3 +83,22 @@ class Subject:
         graphql_type=list[SourceStatus],
         description="One row per department consulted for this subject by this query.",
     )
+
+
+@strawberry.type(
+    description=(
+        "An administrative matter in which a department uses credit records, from the published "
+        "catalogue [计划目录]. Officials' lookups name one (`subject(id:, matter:)`)."
+    )
+)
+class Matter:
+    id: strawberry.ID = strawberry.field(description="Stable id, e.g. ENV-DISCHARGE-PERMIT.")
+    name: str = strawberry.field(description="Name of the matter.")
+    department: str = strawberry.field(description="Department that filed it.")
+    legal_basis: str = strawberry.field(description="Legal basis for using credit records in it.")
+    operating_method: str = strawberry.field(description="How credit records are used in it.")
+    sections: list[str] = strawberry.field(description="Department sections the matter uses.")
+    measures: list[str] = strawberry.field(
+        description="Joint reward and punishment measures the matter may apply (ids)."
+    )
+    shared: bool = strawberry.field(description="Usable by every department, not only its own.")

@@ -114,14 +114,19 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
 
 
 def _query(
-    port: int, subject_id: str, token: str | None = None, query: str = PROFILE_QUERY
+    port: int,
+    subject_id: str,
+    token: str | None = None,
+    query: str = PROFILE_QUERY,
+    matter: str | None = None,
 ) -> dict[str, object]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
+    variables = {"id": subject_id, "matter": matter}
     for _ in range(100):
         try:
             response = httpx.post(
                 f"http://127.0.0.1:{port}/graphql",
-                json={"query": query, "variables": {"id": subject_id}},
+                json={"query": query, "variables": variables},
                 headers=headers,
                 timeout=30,
             )
@@ -151,8 +156,10 @@ def test_demo_as_a_new_user_tries_it(
         port,
         samples["dishonest"],
         tokens["environment_official"],
-        "query($id: ID!) { subject(id: $id) { environment { name } lists { category } "
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { name "
+        "} lists { category } "
         "health { name } } }",
+        matter="ENV-DISCHARGE-PERMIT",
     )
     subject = official["data"]["subject"]  # type: ignore[index]
     assert subject["environment"] is not None

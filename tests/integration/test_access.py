@@ -19,31 +19,38 @@ from schema import build_schema
 from tests.support import PUBLIC, Gateway, bearer, calls, running_gateway
 
 ENV = bearer("environment_official", department="environment", region="430100")
+ENV_MATTER = "ENV-DISCHARGE-PERMIT"
 DENIED = ("quality", "health", "commerce")
 
 BYPASSES = {
-    "plain": "query($id: ID!) { subject(id: $id) { environment { name } health { name } } }",
-    "alias": "query($id: ID!) { subject(id: $id) { environment { name } h: health { name } } }",
+    "plain": "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { "
+    "name } health { name } } }",
+    "alias": "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { "
+    "name } h: health { name } } }",
     "named fragment": """
-        query($id: ID!) { subject(id: $id) { environment { name } ...Secret } }
+        query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { name }
+          ...Secret } }
         fragment Secret on Subject { health { name } }""",
     "nested fragments": """
-        query($id: ID!) { subject(id: $id) { ...A } }
+        query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { ...A } }
         fragment A on Subject { environment { name } ...B }
         fragment B on Subject { ... on Subject { health { name } } }""",
     "inline fragment": """
-        query($id: ID!) {
-          subject(id: $id) { environment { name } ... on Subject { health { name } } } }""",
+        query($id: ID!, $matter: ID) {
+          subject(id: $id, matter: $matter) { environment { name } ... on Subject { health {
+            name } } } }""",
     "duplicated field": """
-        query($id: ID!) {
-          subject(id: $id) { environment { name } health { name } health { name } } }""",
+        query($id: ID!, $matter: ID) {
+          subject(id: $id, matter: $matter) { environment { name } health { name } health {
+            name } } }""",
     "include with a variable": """
-        query($id: ID!, $yes: Boolean = true) {
-          subject(id: $id) { environment { name } health @include(if: $yes) { name } } }""",
+        query($id: ID!, $matter: ID, $yes: Boolean = true) {
+          subject(id: $id, matter: $matter) { environment { name } health @include(if: $yes) {
+            name } } }""",
     "aliased subject": """
-        query($id: ID!) {
-          a: subject(id: $id) { environment { name } }
-          b: subject(id: $id) { health { name } } }""",
+        query($id: ID!, $matter: ID) {
+          a: subject(id: $id, matter: $matter) { environment { name } }
+          b: subject(id: $id, matter: $matter) { health { name } } }""",
 }
 
 
@@ -55,7 +62,9 @@ def _health_errors(body: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_no_way_of_writing_the_query_reaches_a_denied_section(
     gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str], query: str
 ) -> None:
-    body = await gateway.query(query, {"id": samples["penalised"]}, headers=ENV)
+    body = await gateway.query(
+        query, {"id": samples["penalised"], "matter": ENV_MATTER}, headers=ENV
+    )
     forbidden = _health_errors(body)
     assert forbidden, body
     assert all(e["extensions"]["coordinate"] == "Subject.health" for e in forbidden)
@@ -74,9 +83,9 @@ async def test_batch_subjects_cannot_widen_access(
 ) -> None:
     ids = [dataset.subject(i).id for i in range(5)]
     body = await gateway.query(
-        "query($ids: [ID!]!) { subjects(ids: $ids) "
+        "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) "
         "{ environment { name } health { name } commerce { name } } }",
-        {"ids": ids},
+        {"ids": ids, "matter": ENV_MATTER},
         headers=ENV,
     )
     assert [s["health"] for s in body["data"]["subjects"]] == [None] * 5
@@ -105,8 +114,9 @@ async def test_typename_and_identity_are_always_readable(
     gateway: Gateway, samples: dict[str, str]
 ) -> None:
     body = await gateway.query(
-        "query($id: ID!) { subject(id: $id) { __typename id kind health { __typename } } }",
-        {"id": samples["clean"]},
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { __typename id kind "
+        "health { __typename } } }",
+        {"id": samples["clean"], "matter": ENV_MATTER},
         headers=ENV,
     )
     subject = body["data"]["subject"]
@@ -124,9 +134,10 @@ async def test_a_denied_list_field_is_an_empty_list_not_a_null_subject(
     )
     async with running_gateway(registries, access={"policy": str(policy)}) as gateway:
         body = await gateway.query(
-            "query($id: ID!) { subject(id: $id) { environment { name } lists { listName } } }",
+            "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { "
+            "name } lists { listName } } }",
             {"id": samples["dishonest"]},
-            headers=bearer("narrow"),
+            headers=bearer("narrow", department="credit_office"),
         )
     assert body["data"]["subject"]["lists"] == []
     assert body["data"]["subject"]["environment"] is not None
@@ -138,11 +149,16 @@ async def test_strict_mode_refuses_the_whole_operation(
 ) -> None:
     async with running_gateway(registries, access={"strict": True}) as gateway:
         response = await gateway.post(
-            {"query": BYPASSES["alias"], "variables": {"id": samples["clean"]}}, headers=ENV
+            {
+                "query": BYPASSES["alias"],
+                "variables": {"id": samples["clean"], "matter": ENV_MATTER},
+            },
+            headers=ENV,
         )
         allowed = await gateway.query(
-            "query($id: ID!) { subject(id: $id) { environment { name } } }",
-            {"id": samples["clean"]},
+            "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { "
+            "name } } }",
+            {"id": samples["clean"], "matter": ENV_MATTER},
             headers=ENV,
         )
     assert response.status_code == 403
@@ -169,7 +185,8 @@ async def test_roles_without_grants_read_nothing(
     headers: dict[str, str],
 ) -> None:
     body = await gateway.query(
-        "query($id: ID!) { subject(id: $id) { environment { name } } }",
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { name "
+        "} } }",
         {"id": samples["clean"]},
         headers=headers,
     )
@@ -182,7 +199,8 @@ async def test_the_public_reads_sections_without_a_token(
     gateway: Gateway, samples: dict[str, str]
 ) -> None:
     body = await gateway.query(
-        "query($id: ID!) { subject(id: $id) { environment { name } health { name } } }",
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { environment { name "
+        "} health { name } } }",
         {"id": samples["clean"]},
         headers=PUBLIC,
     )
@@ -208,7 +226,10 @@ async def test_a_bad_token_is_401_never_public(
     gateway: Gateway, registries: dict[str, RegistryServer], authorization: str, words: str
 ) -> None:
     response = await gateway.post(
-        {"query": '{ subject(id: "91110000600037341L") { environment { name } } }'},
+        {
+            "query": '{ subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { '
+            "environment { name } } }"
+        },
         headers={"authorization": authorization},
     )
     assert response.status_code == 401

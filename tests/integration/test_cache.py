@@ -10,8 +10,8 @@ from schema.examples import PROFILE_QUERY
 from tests.support import DEPARTMENTS, Gateway, calls, running_gateway
 
 SOURCES_QUERY = """
-query($id: ID!) {
-  subject(id: $id) {
+query($id: ID!, $matter: ID) {
+  subject(id: $id, matter: $matter) {
     environment { name } quality { name } health { name } commerce { name }
     sources { department status fromCache fetchedAt ageSeconds latencyMs }
   }

@@ -18,8 +18,8 @@ TIMEOUT_S = 0.5
 MARGIN_S = 4.0
 
 BATCH_QUERY = """
-query($ids: [ID!]!) {
-  subjects(ids: $ids) {
+query($ids: [ID!]!, $matter: ID) {
+  subjects(ids: $ids, matter: $matter) {
     environment { name } quality { name } health { name } commerce { name }
     sources { department status message }
   }
@@ -157,7 +157,8 @@ async def test_lists_still_resolve_from_the_departments_that_answered(
     registries["environment"].state.faults.replace(Faults(error_rate=1))
     async with running_gateway(registries) as gateway:
         body = await gateway.query(
-            "query($id: ID!) { subject(id: $id) { lists { department category } "
+            "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { lists { "
+            "department category } "
             "sources { department status } } }",
             {"id": samples["dishonest"]},
         )
@@ -175,7 +176,9 @@ async def test_a_slow_registry_gets_at_most_max_connections_calls_at_once(
     """Five lookups of distinct subjects, two slots: the third call cannot start while the first
     two are held for 1.5 s, so shortly after two have arrived the registry still counts two."""
     registries["quality"].state.faults.replace(Faults(latency_ms=1500))
-    query = "query($id: ID!) { subject(id: $id) { quality { name } } }"
+    query = (
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { quality { name } } }"
+    )
     async with running_gateway(
         registries, connector={"max_connections": 2, "timeout_s": 10}
     ) as gateway:

@@ -20,7 +20,10 @@ def _code(body: dict[str, Any]) -> str:
 
 async def test_get_serves_queries(gateway: Gateway) -> None:
     response = await gateway.client.get(
-        "/graphql", params={"query": '{ subject(id: "91110000600037341L") { kind } }'}
+        "/graphql",
+        params={
+            "query": '{ subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { kind } }'
+        },
     )
     assert response.status_code == 200
     assert response.json()["data"] == {"subject": {"kind": "LEGAL_PERSON"}}
@@ -39,7 +42,7 @@ async def test_graphiql_is_served_to_browsers_when_enabled(
         page = await gateway.client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
-    assert "query Profile($id: ID!)" in page.text
+    assert "query Profile($id: ID!, $matter: ID)" in page.text
 
 
 async def test_graphiql_is_off_by_default(gateway: Gateway) -> None:
@@ -101,7 +104,10 @@ async def test_validation_errors_are_bad_request(gateway: Gateway) -> None:
 
 
 async def test_variables_of_the_wrong_type_are_bad_request(gateway: Gateway) -> None:
-    payload = {"query": "query($id: ID!) { subject(id: $id) { id } }", "variables": {"id": [1]}}
+    payload = {
+        "query": "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { id } }",
+        "variables": {"id": [1]},
+    }
     response = await gateway.post(payload)
     assert response.status_code == 200
     assert _code(response.json()) == "BAD_REQUEST"
@@ -129,15 +135,18 @@ async def test_request_id_is_echoed_or_made(gateway: Gateway) -> None:
 
 async def test_depth_limit(registries: dict[str, RegistryServer]) -> None:
     async with running_gateway(registries, graphql={"max_depth": 3}) as gateway:
-        ok = await gateway.query('{ subject(id: "91110000600037341L") { commerce { name } } }')
+        ok = await gateway.query(
+            '{ subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { commerce { name } } }'
+        )
         assert "errors" not in ok
         deep = await gateway.query(
-            'query Q { subject(id: "91110000600037341L") { commerce { registration { name } } } }'
+            'query Q { subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { commerce '
+            "{ registration { name } } } }"
         )
         assert _code(deep) == "QUERY_TOO_DEEP"
         assert "data" not in deep
         via_fragment = await gateway.query(
-            'query { subject(id: "91110000600037341L") { ...F } } '
+            'query { subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { ...F } } '
             "fragment F on Subject { commerce { registration { name } } }"
         )
         assert _code(via_fragment) == "QUERY_TOO_DEEP"
@@ -154,7 +163,10 @@ async def test_introspection_has_its_own_depth_budget(gateway: Gateway) -> None:
 
 async def test_alias_limit(registries: dict[str, RegistryServer]) -> None:
     async with running_gateway(registries, graphql={"max_aliases": 3}) as gateway:
-        fields = " ".join(f'a{i}: subject(id: "91110000600037341L") {{ id }}' for i in range(4))
+        fields = " ".join(
+            f'a{i}: subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") {{ id }}'
+            for i in range(4)
+        )
         body = await gateway.query("{ " + fields + " }")
     assert _code(body) == "QUERY_TOO_COMPLEX"
     assert sum(calls(s) for s in registries.values()) == 0
@@ -165,7 +177,8 @@ async def test_aliases_inside_a_fragment_count_each_time_it_is_spread(
 ) -> None:
     async with running_gateway(registries, graphql={"max_aliases": 5}) as gateway:
         query = (
-            'query { s: subject(id: "91110000600037341L") { ...F ...F2 } } '
+            'query { s: subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { ...F '
+            "...F2 } } "
             "fragment F on Subject { a: id b: kind } "
             "fragment F2 on Subject { ...F c: id }"
         )
@@ -185,14 +198,17 @@ async def test_a_fragment_bomb_is_refused_quickly(gateway: Gateway) -> None:
     for level in range(1, 13):
         spreads = " ".join([f"...F{level - 1}"] * 10)
         fragments.append(f"fragment F{level} on Subject {{ {spreads} }}")
-    query = 'query { subject(id: "91110000600037341L") { ...F12 } } ' + " ".join(fragments)
+    query = (
+        'query { subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { ...F12 } } '
+        + " ".join(fragments)
+    )
     body = await gateway.query(query)
     assert _code(body) == "QUERY_TOO_COMPLEX"
 
 
 async def test_fragment_cycles_are_refused(gateway: Gateway) -> None:
     query = (
-        'query { subject(id: "91110000600037341L") { ...A } } '
+        'query { subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { ...A } } '
         "fragment A on Subject { ...B } fragment B on Subject { ...A }"
     )
     assert _code(await gateway.query(query)) == "BAD_REQUEST"
@@ -206,7 +222,10 @@ async def test_an_unexpected_error_is_masked_as_internal(
 
     monkeypatch.setattr(gateway.services.sources["health"], "load_many", broken)
     response = await gateway.post(
-        {"query": '{ subject(id: "91110000600037341L") { kind health { name } } }'},
+        {
+            "query": '{ subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { kind '
+            "health { name } } }"
+        },
         headers={"x-request-id": "req-42"},
     )
     body = response.json()
@@ -264,7 +283,8 @@ async def test_a_field_error_keeps_data_and_200_under_the_strict_media_type(
 ) -> None:
     response = await gateway.post(
         {
-            "query": "query($ids: [ID!]!) { subjects(ids: $ids) { id } }",
+            "query": "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) "
+            "{ id } }",
             "variables": {"ids": ["x"] * 101},
         },
         headers={"accept": GRAPHQL_RESPONSE},
@@ -279,7 +299,11 @@ async def test_a_field_error_keeps_data_and_200_under_the_strict_media_type(
 async def test_a_variable_error_names_the_variable(gateway: Gateway) -> None:
     body = (
         await gateway.post(
-            {"query": "query($id: ID!) { subject(id: $id) { id } }", "variables": {"id": [1]}}
+            {
+                "query": "query($id: ID!, $matter: ID) "
+                "{ subject(id: $id, matter: $matter) { id } }",
+                "variables": {"id": [1]},
+            }
         )
     ).json()
     (error,) = body["errors"]

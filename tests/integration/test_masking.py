@@ -12,17 +12,19 @@ from resolvers.masking import mask_id_number, mask_name
 from tests.support import PUBLIC, Gateway, bearer
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
-WITH_PII = bearer("credit_office", scopes=["pii"])
-WITHOUT_PII = bearer("credit_office")
+WITH_PII = bearer("credit_office", scopes=["pii"], department="credit_office")
+WITHOUT_PII = bearer("credit_office", department="credit_office")
 
 PERSON = """
-query($id: ID!) {
-  subject(id: $id) { id kind name health { name industryBans { person { name idNumber } } } }
+query($id: ID!, $matter: ID) {
+  subject(id: $id, matter: $matter) { id kind name health { name industryBans { person { name
+    idNumber } } } }
 }
 """
 COMPANY = """
-query($id: ID!) {
-  subject(id: $id) { id name commerce { registration { legalRepresentative { name idNumber } } } }
+query($id: ID!, $matter: ID) {
+  subject(id: $id, matter: $matter) { id name commerce { registration { legalRepresentative {
+    name idNumber } } } }
 }
 """
 

@@ -29,8 +29,8 @@ OFFICE = Principal("office-1", roles=frozenset({"credit_office"}), scopes=frozen
 STABLE_PROFILE = PROFILE_QUERY.replace("ageSeconds latencyMs ", "")
 
 TRICKY = """
-query($id: ID!) {
-  subject(id: $id) {
+query($id: ID!, $matter: ID) {
+  subject(id: $id, matter: $matter) {
     __typename
     environment {
       __typename

@@ -98,7 +98,8 @@ async def test_only_the_requested_sections_are_fetched(
     gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
     body = await gateway.query(
-        "query($id: ID!) { subject(id: $id) { kind quality { name } sources { department } } }",
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { kind quality { "
+        "name } sources { department } } }",
         {"id": samples["clean"]},
     )
     assert [s["department"] for s in body["data"]["subject"]["sources"]] == ["quality"]
@@ -114,8 +115,9 @@ async def test_skip_and_fragments_decide_what_is_consulted(
     gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
     query = """
-    query($id: ID!, $skipHealth: Boolean!) {
-      subject(id: $id) { ...parts health @skip(if: $skipHealth) { name } sources { department } }
+    query($id: ID!, $matter: ID, $skipHealth: Boolean!) {
+      subject(id: $id, matter: $matter) { ...parts health @skip(if: $skipHealth) { name }
+        sources { department } }
     }
     fragment parts on Subject { ... on Subject { environment { name } } }
     """
@@ -128,7 +130,8 @@ async def test_kind_and_id_need_no_registry(
     gateway: Gateway, registries: dict[str, RegistryServer]
 ) -> None:
     body = await gateway.query(
-        '{ subject(id: "9111 0000 6000 37341l") { id kind sources { department } } }'
+        '{ subject(id: "9111 0000 6000 37341l", matter: "CO-JOINT-REVIEW") { id kind sources { '
+        "department } } }"
     )
     assert body["data"]["subject"] == {
         "id": "91110000600037341L",
@@ -148,7 +151,9 @@ async def test_invalid_id_is_a_clear_error_and_calls_no_registry(
         ("", "empty"),
     ]:
         body = await gateway.query(
-            "query($id: ID!) { subject(id: $id) { id environment { name } } }", {"id": raw}
+            "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { id environment "
+            "{ name } } }",
+            {"id": raw},
         )
         assert body["data"] == {"subject": None}
         (error,) = body["errors"]
@@ -163,7 +168,8 @@ async def test_subjects_makes_one_batch_call_per_department(
 ) -> None:
     ids = [dataset.subject(i).id for i in range(100)]
     body = await gateway.query(
-        "query($ids: [ID!]!) { subjects(ids: $ids) { id environment { name } quality { name } "
+        "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) { id "
+        "environment { name } quality { name } "
         "health { name } commerce { name } sources { department status } } }",
         {"ids": ids},
     )
@@ -187,7 +193,9 @@ async def test_subjects_splits_batches_by_the_configured_size(
         registries, connector={"batch_size": 100}, graphql={"max_batch": 300}
     ) as gateway:
         body = await gateway.query(
-            "query($ids: [ID!]!) { subjects(ids: $ids) { quality { name } } }", {"ids": ids}
+            "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) { quality "
+            "{ name } } }",
+            {"ids": ids},
         )
     assert "errors" not in body
     assert sorted(registries["quality"].state.stats.batch_sizes) == [50, 100, 100]
@@ -197,7 +205,7 @@ async def test_subjects_with_an_invalid_id_nulls_only_that_entry(
     gateway: Gateway, samples: dict[str, str]
 ) -> None:
     body = await gateway.query(
-        "query($ids: [ID!]!) { subjects(ids: $ids) { id } }",
+        "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) { id } }",
         {"ids": [samples["clean"], "bogus", samples["red"]]},
     )
     assert body["data"]["subjects"] == [{"id": samples["clean"]}, None, {"id": samples["red"]}]
@@ -210,7 +218,8 @@ async def test_too_many_subjects_is_refused(
     gateway: Gateway, registries: dict[str, RegistryServer]
 ) -> None:
     body = await gateway.query(
-        "query($ids: [ID!]!) { subjects(ids: $ids) { id } }", {"ids": ["x"] * 101}
+        "query($ids: [ID!]!, $matter: ID) { subjects(ids: $ids, matter: $matter) { id } }",
+        {"ids": ["x"] * 101},
     )
     assert body["errors"][0]["extensions"]["code"] == "BATCH_TOO_LARGE"
     assert sum(calls(s) for s in registries.values()) == 0
@@ -245,7 +254,8 @@ async def test_name_falls_back_to_other_records_when_commerce_fails(
     registries["commerce"].state.faults.replace(Faults(error_rate=1))
     async with running_gateway(registries) as gateway:
         body = await gateway.query(
-            "query($id: ID!) { subject(id: $id) { name quality { name } } }",
+            "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { name quality { "
+            "name } } }",
             {"id": samples["clean"]},
         )
     record = dataset.record("quality", _index(dataset, samples["clean"]))
