@@ -14,6 +14,7 @@ from connectors.errors import SourceError, SourceState
 from connectors.records import Grade, ListCategory, ListEntry, SubjectRecord
 from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
+from resolvers.public_view import public_entries, public_record
 from resolvers.subject import SubjectRef
 
 SectionResolver = Callable[[SubjectRef], SubjectRecord | None]
@@ -29,8 +30,12 @@ def section_resolver(department: str) -> SectionResolver:
         if outcome is None:  # consulted is planned from the selection, so only when disabled
             raise SourceError(department, "is not configured on this gateway")
         record = record_or_raise(outcome)
-        if record is not None and root.mask:
-            return masked_record(record, root.natural_person)
+        if record is None:
+            return None
+        if root.public_view:
+            record = public_record(record, root.today)
+        if root.mask:
+            record = masked_record(record, root.natural_person)
         return record
 
     resolve.__name__ = f"resolve_{department}"
@@ -50,6 +55,8 @@ def resolve_lists(root: SubjectRef) -> list[ListEntry]:
     A department that failed contributes nothing here; its `sources` row says so.
     """
     entries = [entry for record in _records(root) for entry in record.list_entries]
+    if root.public_view:
+        entries = public_entries(entries, root.today)
     entries.sort(key=lambda e: (_LIST_ORDER[e.category], -e.entered_on.toordinal()))
     return entries
 

@@ -10,12 +10,14 @@ task or awaiting anything per field. That keeps the sections concurrent by const
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from connectors.catalog import DEPARTMENTS
+from connectors.records import today_in_china
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
@@ -43,6 +45,9 @@ class SubjectRef:
     """Where the name comes from: market regulation for organisations, every source for persons."""
     mask: bool = False
     """Personal data below this subject is masked (the principal lacks the `pii` scope)."""
+    public_view: bool = False
+    """Only what is publicly disclosed today is shown (the principal is the public)."""
+    today: date = field(default_factory=today_in_china)
 
     @property
     def natural_person(self) -> bool:
@@ -101,6 +106,7 @@ async def _load(
     }
     loaded = await context.load(wanted.items())
     mask = not context.principal.may_see_pii
+    public_view = context.principal.is_public
     return [
         SubjectRef(
             _shown_id(subject, mask),
@@ -108,6 +114,8 @@ async def _load(
             {department: loaded[(department, subject.value)] for department in consulted},
             name_sources,
             mask,
+            public_view,
+            context.today,
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
@@ -125,12 +133,12 @@ def _consulted(
     """(departments consulted, departments the name comes from) for one subject."""
     name_sources = _name_sources(kind, enabled)
     wanted: set[str] = set()
-    for field in fields:
-        if field in SECTION_FIELDS:
-            wanted.add(SECTION_FIELDS[field])
-        elif field in ALL_DEPARTMENT_FIELDS:
+    for selected in fields:
+        if selected in SECTION_FIELDS:
+            wanted.add(SECTION_FIELDS[selected])
+        elif selected in ALL_DEPARTMENT_FIELDS:
             wanted.update(enabled)
-        elif field == "name":
+        elif selected == "name":
             wanted.update(name_sources)
     return tuple(d for d in enabled if d in wanted), name_sources
 

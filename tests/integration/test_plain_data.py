@@ -15,6 +15,7 @@ from gateway.execution import Executor
 from gateway.policy import load_policy
 from gateway.settings import AccessSettings, GraphQLSettings
 from registries.dataset import Dataset
+from resolvers.catalogue import Catalogue, Matter
 from resolvers.context import RequestContext
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import Principal
@@ -23,7 +24,12 @@ from schema.examples import PROFILE_QUERY
 from schema.query import Query
 from tests.support import Gateway
 
-OFFICE = Principal("office-1", roles=frozenset({"credit_office"}), scopes=frozenset({"pii"}))
+OFFICE = Principal(
+    "office-1",
+    department="credit_office",
+    roles=frozenset({"credit_office"}),
+    scopes=frozenset({"pii"}),
+)
 
 # The example query without the two per-request timings, which differ between any two runs.
 STABLE_PROFILE = PROFILE_QUERY.replace("ageSeconds latencyMs ", "")
@@ -122,8 +128,14 @@ async def test_a_broken_record_is_reported_exactly_as_graphql_core_reports_it(
     }
     values[field] = None
     record = QualityRecord.model_construct(**values)
-    context = RequestContext("t", {"quality": _Broken(record)})
-    query = '{ subject(id: "91110000600037341L") { kind quality { name penalties { facts } } } }'
+    catalogue = Catalogue((Matter("T-1", "t", "credit_office", "b", "m", ("quality",), ()),))
+    context = RequestContext(
+        "t", {"quality": _Broken(record)}, principal=OFFICE, catalogue=catalogue
+    )
+    query = (
+        '{ subject(id: "91110000600037341L", matter: "T-1") '
+        "{ kind quality { name penalties { facts } } } }"
+    )
     fast, standard = await _both(gateway, query, {}, context)
     assert fast == standard
     assert fast[0] == {"subject": {"kind": "LEGAL_PERSON", "quality": None}}
@@ -136,18 +148,26 @@ async def test_compiled_plans_are_reused_across_requests(
     schema = build_schema()
     policy = load_policy(AccessSettings().policy, schema._schema)
     executor = Executor(schema, GraphQLSettings(), policy)  # parses each query text once
-    for _ in range(3):
-        context = RequestContext("t", gateway.services.sources)
-        result = await executor.run(
-            STABLE_PROFILE, {"id": samples["penalised"]}, None, context, OFFICE
-        )
-        assert not result.errors
+
+    async def run_all() -> None:
+        for name in ("penalised", "red", "natural_person"):
+            context = RequestContext(
+                "t",
+                gateway.services.sources,
+                principal=OFFICE,
+                catalogue=gateway.services.catalogue,
+            )
+            variables = {"id": samples[name], "matter": "CO-JOINT-REVIEW"}
+            result = await executor.run(STABLE_PROFILE, variables, None, context, OFFICE)
+            assert not result.errors
+
+    await run_all()
     plans = _plans_of(schema)
-    first = len(plans)
-    assert first > 0
-    context = RequestContext("t", gateway.services.sources)
-    await executor.run(STABLE_PROFILE, {"id": samples["red"]}, None, context, OFFICE)
-    assert len(plans) == first
+    compiled = len(plans)
+    assert compiled > 0
+    await run_all()
+    await run_all()
+    assert len(plans) == compiled
 
 
 def _plans_of(schema: strawberry.Schema) -> Any:
