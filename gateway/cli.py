@@ -15,6 +15,7 @@ from types import FrameType
 import uvicorn
 
 from gateway.app import create_app
+from gateway.audit.cli import add_audit_parser, run_audit_command
 from gateway.settings import DEFAULTS_DIR, ConfigError, Settings, load_settings
 from gateway.tokens import mint_dev_token
 from schema import export_sdl
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--ttl", default="1h", type=parse_ttl, help="lifetime: 30m, 1h, 2d (1h)")
     token.add_argument("--config", type=Path, default=DEFAULTS_DIR / "demo.toml")
 
+    add_audit_parser(commands)
+
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
 
@@ -95,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
             return 0
+        if args.command == "audit":
+            settings = load_settings(args.config) if args.config else Settings()
+            return run_audit_command(args, settings.audit.url, table=settings.audit.table)
         if args.command == "export-schema":
             sdl = export_sdl()
             if args.output is None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from gateway.audit import AuditUnavailable
+from gateway.audit_events import audit_events
 from gateway.errors import format_error, request_error
 from gateway.execution import Refusal, Result
 from gateway.services import Services
@@ -27,6 +30,8 @@ from gateway.tokens import Unauthenticated
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
 from schema.examples import PROFILE_QUERY
+
+log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -91,6 +96,19 @@ async def graphql_endpoint(request: Request) -> Response:
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal
     )
+    events = audit_events(context, result.plan, request_id)
+    if events:
+        try:
+            await services.audit.record(events)
+        except AuditUnavailable:
+            log.error("request %s: audit unavailable; %d lookups refused", request_id, len(events))
+            body = request_error(
+                ErrorCode.AUDIT_UNAVAILABLE,
+                "The lookup could not be recorded in the audit log, so no data is returned. "
+                "Try again shortly.",
+                request_id,
+            )
+            return _json(body, 503, request_id, media_type, {"retry-after": "5"})
     headers: dict[str, str] = {}
     if result.refusal is Refusal.NOT_A_QUERY and request.method == "GET":
         status, headers = 405, {"allow": "POST"}

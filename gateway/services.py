@@ -13,6 +13,7 @@ import aiohttp
 import strawberry
 
 from connectors.catalog import build_connector
+from gateway.audit import AuditLog, start_audit_log, stop_audit_log
 from gateway.catalogue_file import load_catalogue
 from gateway.execution import Executor
 from gateway.policy import load_policy
@@ -32,6 +33,7 @@ class Services:
     executor: Executor
     verifier: TokenVerifier
     catalogue: Catalogue
+    audit: AuditLog
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -54,8 +56,15 @@ class Services:
         executor = Executor(schema, settings.graphql, policy, settings.access.strict)
         verifier = TokenVerifier(settings.auth, session)
         catalogue = load_catalogue(settings.access.catalogue)
-        return cls(settings, session, sources, schema, executor, verifier, catalogue)
+        try:
+            audit = await start_audit_log(settings.audit)
+        except BaseException:
+            await session.close()
+            raise
+        return cls(settings, session, sources, schema, executor, verifier, catalogue, audit)
 
     async def aclose(self) -> None:
+        """Finish the lookups in flight, commit their audit entries, then close."""
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))
+        await stop_audit_log(self.audit)
         await self.session.close()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from connectors.catalog import DEPARTMENTS
 from connectors.settings import ConnectorSettings
+from gateway.audit.settings import AuditSettings
 from gateway.auth_settings import AuthSettings
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
@@ -63,6 +64,7 @@ class Settings(_Section):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     access: AccessSettings = AccessSettings()
+    audit: AuditSettings = AuditSettings()
     graphql: GraphQLSettings = GraphQLSettings()
     http: HttpClientSettings = HttpClientSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)

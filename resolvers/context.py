@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from connectors.errors import SourceState
 from connectors.records import today_in_china
 from resolvers.catalogue import Catalogue
+from resolvers.lookups import Lookup
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import ANONYMOUS, Principal
 
@@ -35,6 +36,8 @@ class RequestContext:
     """The enabled departments, in the order their sections are listed."""
     principal: Principal = ANONYMOUS
     catalogue: Catalogue = field(default_factory=lambda: Catalogue(()))
+    lookups: list[Lookup] = field(default_factory=list)
+    """Every subject this request asked for, for the audit."""
     max_batch: int = 100
     today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from connectors.records import today_in_china
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
+from resolvers.lookups import Lookup, LookupOutcome
 from resolvers.masking import mask_id_number, mask_name
 from resolvers.outcome import SourceOutcome
 from resolvers.selection import child_field_names
@@ -60,9 +61,18 @@ async def resolve_subject(
     matter: strawberry.ID | None = None,
 ) -> SubjectRef:
     context = info.context
-    context.catalogue.purpose(context.principal, matter)
-    parsed = parse_subject_id(id, context.today)
+    try:
+        context.catalogue.purpose(context.principal, matter)
+    except CodedError:
+        context.lookups.append(Lookup(id, matter, LookupOutcome.DENIED))
+        raise
+    try:
+        parsed = parse_subject_id(id, context.today)
+    except CodedError:
+        context.lookups.append(Lookup(id, matter, LookupOutcome.INVALID))
+        raise
     (ref,) = await _load(context, [parsed], child_field_names(info._raw_info))
+    context.lookups.append(Lookup(parsed.value, matter, LookupOutcome.LOOKED_UP, ref))
     return ref
 
 
@@ -73,7 +83,11 @@ async def resolve_subjects(
 ) -> list[SubjectRef | CodedError]:
     """One entry per id, in order; an invalid id is `null` with its error at its index."""
     context = info.context
-    context.catalogue.purpose(context.principal, matter)
+    try:
+        context.catalogue.purpose(context.principal, matter)
+    except CodedError:
+        context.lookups.extend(Lookup(raw, matter, LookupOutcome.DENIED) for raw in ids)
+        raise
     if len(ids) > context.max_batch:
         raise CodedError(
             ErrorCode.BATCH_TOO_LARGE,
@@ -88,7 +102,16 @@ async def resolve_subjects(
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, SubjectId)]
     refs = iter(await _load(context, valid, child_field_names(info._raw_info)))
-    return [p if isinstance(p, CodedError) else next(refs) for p in parsed]
+    results: list[SubjectRef | CodedError] = []
+    for raw, item in zip(ids, parsed, strict=True):
+        if isinstance(item, CodedError):
+            context.lookups.append(Lookup(raw, matter, LookupOutcome.INVALID))
+            results.append(item)
+        else:
+            ref = next(refs)
+            context.lookups.append(Lookup(item.value, matter, LookupOutcome.LOOKED_UP, ref))
+            results.append(ref)
+    return results
 
 
 async def _load(

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import getpass
+import os
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from registries.dataset import Dataset
@@ -53,3 +58,43 @@ async def registries(
 async def gateway(registries: dict[str, RegistryServer]) -> AsyncIterator[Gateway]:
     async with running_gateway(registries) as running:
         yield running
+
+
+REQUIRE_SERVICES = os.environ.get("CREDIT_GATEWAY_REQUIRE_SERVICES") == "1"
+
+
+def _postgres_candidates() -> list[str]:
+    explicit = os.environ.get("CREDIT_GATEWAY_TEST_POSTGRES_URL")
+    if explicit:
+        return [explicit]
+    return [
+        "postgresql://postgres@127.0.0.1:5432/test",
+        f"postgresql://{getpass.getuser()}@127.0.0.1:5432/test",
+    ]
+
+
+async def _probe(url: str) -> None:
+    conn = await asyncpg.connect(url, timeout=3)
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A reachable PostgreSQL URL, else skip (or fail when services are required).
+
+    Probed on a private event loop in a worker thread, so that this plain fixture can be asked
+    for from inside the async ones without running a loop within a loop.
+    """
+    problems: list[str] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        for url in _postgres_candidates():
+            try:
+                pool.submit(asyncio.run, _probe(url)).result()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                problems.append(f"{url}: {type(exc).__name__}: {exc}")
+                continue
+            return url
+    message = "PostgreSQL not reachable for the audit tests: " + "; ".join(problems)
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (CREDIT_GATEWAY_REQUIRE_SERVICES=1)")
+    pytest.skip(message)

@@ -74,10 +74,12 @@ def gateway_config(
     connector: Mapping[str, Any] | None = None,
     graphql: Mapping[str, Any] | None = None,
     access: Mapping[str, Any] | None = None,
+    audit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     connector_settings = {"timeout_s": 2.0, "connect_timeout_s": 1.0, **(connector or {})}
     return {
         "auth": {"dev_secret": TEST_SECRET},
+        "audit": dict(audit or {"url": "sqlite:///:memory:"}),
         "access": dict(access or {}),
         "graphql": dict(graphql or {}),
         "connectors": {
@@ -93,10 +95,12 @@ async def running_gateway(
     connector: Mapping[str, Any] | None = None,
     graphql: Mapping[str, Any] | None = None,
     access: Mapping[str, Any] | None = None,
+    audit: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Gateway]:
     """A gateway whose client is the credit office (every section, with `pii`) unless a request
     sends other headers (`PUBLIC`, `bearer(...)`)."""
-    app = create_app(settings_from_dict(gateway_config(registries, connector, graphql, access)))
+    config = gateway_config(registries, connector, graphql, access, audit)
+    app = create_app(settings_from_dict(config))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

@@ -1,0 +1,218 @@
+"""One audit entry: what one official learned about one subject, and its place in the hash chain.
+
+The gateway builds an `AuditEvent` per subject looked up; the store turns a batch of events into
+`AuditEntry`s by giving each its `seq`, the previous entry's hash and its own hash. The chain is
+what makes the log tamper-evident: an entry's hash covers its content, its position and the hash
+before it, so editing, deleting or inserting a row breaks a link that `audit verify` finds.
+
+The hash is computed over a canonical serialisation that must stay byte-for-byte reproducible for
+as long as the log is kept, from what the store read back:
+
+* compact JSON, keys sorted at every level (orjson `OPT_SORT_KEYS`), UTF-8;
+* datetimes in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (always six fractional digits);
+* fields whose value is `None` are left out. This is the rule that lets the model grow: a new
+  field added later must be optional with default `None`, and every old entry then still hashes
+  to what it was hashed to when it was written;
+* `hash = sha256(prev_hash + canonical(entry without hash)).hexdigest()`; the first entry's
+  `prev_hash` is `GENESIS_HASH` (64 zeros).
+
+Validators normalise (UTC, sorted and de-duplicated coordinates, NUL characters replaced, very long
+strings clipped) and are idempotent, so reading an entry back and validating it again yields the
+same canonical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+)
+
+GENESIS_HASH = "0" * 64
+"""`prev_hash` of the first entry of every chain."""
+
+MAX_TEXT = 256
+"""Longest string kept in an entry. Subject ids and request ids can come from the client; an
+audit row must not become a place to store megabytes, and 256 characters is ample for any
+legitimate value (ids are 18 characters, coordinates ~40)."""
+
+_HASH_PATTERN = r"^[0-9a-f]{64}$"
+_CHAIN_FIELDS = frozenset({"seq", "prev_hash", "hash"})
+
+
+class Outcome(StrEnum):
+    """How the lookup of one subject ended, as the usage report counts it."""
+
+    OK = "OK"
+    """Everything requested and allowed was returned."""
+    PARTIAL = "PARTIAL"
+    """Returned, but some fields were denied or some sources failed."""
+    DENIED = "DENIED"
+    """Refused: no purpose, unknown or foreign matter, or nothing allowed."""
+    INVALID = "INVALID"
+    """The subject id failed its checksum; no source was consulted."""
+    ERROR = "ERROR"
+    """The lookup failed inside the gateway."""
+
+
+def _clean_text(value: str) -> str:
+    """Make client-supplied text storable everywhere, so that one hostile value cannot fail the
+    group commit it joined (and with it every other lookup of that batch): NUL is rejected by
+    PostgreSQL text and jsonb, a lone surrogate cannot be encoded as UTF-8 at all. Both become
+    U+FFFD. Then clip to `MAX_TEXT` with a visible marker."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    if len(value) > MAX_TEXT:
+        value = value[: MAX_TEXT - 1] + "…"  # idempotent: the clipped string is MAX_TEXT long
+    return value
+
+
+def _sorted_unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(set(values)))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+Coordinates = Annotated[tuple[Text, ...], AfterValidator(_sorted_unique)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditEvent(BaseModel):
+    """One lookup of one subject, as the gateway saw it; not yet in the chain.
+
+    `subject` is stored exactly as the gateway gives it: the gateway decides whether the audit
+    keeps a natural person's full id number (the audit is where an unmasked read is accounted for)
+    or a masked one. Coordinates are schema coordinates (`Subject.environment`,
+    `Penalty.fineAmount`). Tuples rather than lists keep a frozen entry actually immutable; lists
+    are accepted on input.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: UtcDatetime = Field(default_factory=utc_now)
+    request_id: Text
+    principal: Text = Field(min_length=1)
+    """The official's id; `"anonymous"` for a public caller."""
+    principal_name: Text | None = None
+    roles: tuple[Text, ...] = ()
+    department: Text | None = None
+    """The official's department (what the usage report groups by), not the data's."""
+    region: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
+    matter: Text | None = None
+    subject: Text
+    subject_kind: Text | None = None
+    returned: Coordinates = ()
+    denied: Coordinates = ()
+    masked: bool = False
+    """Some PII leaf was returned masked."""
+    unmasked_pii: bool = False
+    """A natural person's id number or other PII was returned unmasked (DOMAIN.md: every such read
+    is audited)."""
+    hidden_records_shown: bool = False
+    """Records hidden from the public (past their publicity window, or repaired) were shown."""
+    sources: dict[Text, Text] = Field(default_factory=dict)
+    """Department consulted -> its `SourceState` (`OK`, `TIMEOUT`, ...)."""
+    outcome: Outcome
+
+
+class AuditEntry(AuditEvent):
+    """An event in the chain: the store assigned `seq`, `prev_hash` and `hash` when it committed."""
+
+    seq: int = Field(ge=1)
+    prev_hash: str = Field(pattern=_HASH_PATTERN)
+    hash: str = Field(pattern=_HASH_PATTERN)
+
+    def expected_hash(self) -> str:
+        """The hash this entry's content and position call for; differs from `hash` if edited."""
+        return compute_hash(self.prev_hash, canonical_bytes(self))
+
+
+def iso_utc(value: datetime) -> str:
+    """The canonical text of a datetime: UTC, microseconds, `Z`; sorts lexically in time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def content_dict(event: AuditEvent, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """The fields to serialise: `None` left out, `at` as canonical text. (Read from `__dict__`:
+    this runs for every lookup, and pydantic's iteration protocol costs several times more;
+    orjson writes the `Outcome` enum as its value and tuples as arrays by itself.)"""
+    skip = frozenset(exclude)
+    data = {
+        name: value
+        for name, value in event.__dict__.items()
+        if value is not None and name not in skip
+    }
+    if "at" in data:
+        data["at"] = iso_utc(data["at"])
+    return data
+
+
+def canonical_bytes(entry: AuditEvent) -> bytes:
+    """The bytes an entry's hash covers: everything but `hash` itself (so `seq` and `prev_hash`
+    are covered: renumbering a row changes its hash too)."""
+    return orjson.dumps(content_dict(entry, exclude=("hash",)), option=orjson.OPT_SORT_KEYS)
+
+
+def event_json(event: AuditEvent) -> str:
+    """The stored form of an entry's content, without the chain fields (they are columns)."""
+    data = content_dict(event, exclude=_CHAIN_FIELDS)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+def compute_hash(prev_hash: str, canonical: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+
+
+def chain_events(events: Sequence[AuditEvent], head_seq: int, head_hash: str) -> list[AuditEntry]:
+    """Give each event its place after the chain's head. Called by a store inside the transaction
+    that holds the chain's write lock, with the head it read in that transaction."""
+    entries: list[AuditEntry] = []
+    seq, prev_hash = head_seq, head_hash
+    for event in events:
+        seq += 1
+        content = content_dict(event, exclude=_CHAIN_FIELDS)
+        content["seq"] = seq
+        content["prev_hash"] = prev_hash
+        digest = compute_hash(prev_hash, orjson.dumps(content, option=orjson.OPT_SORT_KEYS))
+        fields = {
+            name: value for name, value in event.__dict__.items() if name not in _CHAIN_FIELDS
+        }
+        entries.append(
+            AuditEntry.model_construct(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
+        )
+        prev_hash = digest
+    return entries
+
+
+def entry_from_row(seq: int, prev_hash: str, hash_: str, content: str | bytes) -> AuditEntry:
+    """Rebuild an entry from a stored row (raises pydantic's `ValidationError` if it is not one)."""
+    data: Mapping[str, Any] = orjson.loads(content)
+    if not isinstance(data, dict):
+        raise ValueError("stored entry is not a JSON object")
+    if _CHAIN_FIELDS & data.keys():
+        # The chain fields live in their own columns; a copy inside the content is not hashed
+        # against them, so it can only be something added by hand.
+        raise ValueError("stored entry content carries chain fields")
+    return AuditEntry.model_validate({**data, "seq": seq, "prev_hash": prev_hash, "hash": hash_})

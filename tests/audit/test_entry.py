@@ -1,0 +1,143 @@
+"""The entry model and its canonical form: what every hash in every chain depends on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from gateway.audit.entry import (
+    GENESIS_HASH,
+    MAX_TEXT,
+    AuditEntry,
+    AuditEvent,
+    Outcome,
+    canonical_bytes,
+    chain_events,
+    compute_hash,
+    entry_from_row,
+    event_json,
+)
+from gateway.audit.settings import AuditSettings
+from gateway.audit.store import redact_url
+from tests.audit.support import T0, event
+
+
+def test_canonical_form_is_sorted_compact_json_without_none_and_with_utc_micro_z() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    [entry] = chain_events(
+        [event(at=datetime(2025, 3, 1, 17, 30, tzinfo=shanghai), principal_name=None)],
+        0,
+        GENESIS_HASH,
+    )
+    canonical = canonical_bytes(entry)
+    data = orjson.loads(canonical)
+    assert list(data) == sorted(data)
+    assert data["at"] == "2025-03-01T09:30:00.000000Z"
+    assert "principal_name" not in data
+    assert "hash" not in data
+    assert data["seq"] == 1
+    assert data["prev_hash"] == GENESIS_HASH
+    assert b" " not in canonical.replace(b"Penalty.fineAmount", b"")
+    assert entry.hash == compute_hash(GENESIS_HASH, canonical) == entry.expected_hash()
+
+
+def test_chain_links_each_entry_to_the_one_before() -> None:
+    entries = chain_events([event(1), event(2), event(3)], 41, "a" * 64)
+    assert [e.seq for e in entries] == [42, 43, 44]
+    assert entries[0].prev_hash == "a" * 64
+    assert entries[1].prev_hash == entries[0].hash
+    assert entries[2].prev_hash == entries[1].hash
+    assert all(e.hash == e.expected_hash() for e in entries)
+
+
+def test_hash_covers_content_and_position() -> None:
+    [entry] = chain_events([event()], 0, GENESIS_HASH)
+    assert entry.model_copy(update={"subject": "91110000600037341L"}).expected_hash() != entry.hash
+    assert entry.model_copy(update={"seq": 2}).expected_hash() != entry.hash
+    assert entry.model_copy(update={"masked": True}).expected_hash() != entry.hash
+
+
+def test_stored_form_round_trips_to_the_same_hash() -> None:
+    [entry] = chain_events(
+        [event(principal_name="張三", sources={"tax": "TIMEOUT", "environment": "OK"})],
+        0,
+        GENESIS_HASH,
+    )
+    back = entry_from_row(entry.seq, entry.prev_hash, entry.hash, event_json(entry))
+    assert back == entry
+    assert back.expected_hash() == entry.hash
+
+
+def test_normalisation_is_idempotent() -> None:
+    raw = event(
+        returned=["Subject.lists", "Subject.environment", "Subject.lists"],
+        subject="9" * 1000,
+        request_id="a\x00b",
+    )
+    assert raw.returned == ("Subject.environment", "Subject.lists")
+    assert len(raw.subject) == MAX_TEXT
+    assert raw.subject.endswith("…")
+    assert raw.request_id == "a\ufffdb"
+    again = AuditEvent.model_validate_json(event_json(raw))
+    assert again == raw
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"at": datetime(2025, 3, 1, 9, 30)},  # naive: which zone was it?
+        {"region": "4301"},
+        {"outcome": "MAYBE"},
+        {"principal": ""},
+        {"surprise": 1},
+    ],
+)
+def test_invalid_events_are_rejected(change: dict[str, object]) -> None:
+    data = {**event().model_dump(), **change}
+    with pytest.raises(ValidationError):
+        AuditEvent.model_validate(data)
+
+
+def test_stored_content_may_not_carry_chain_fields() -> None:
+    [entry] = chain_events([event()], 0, GENESIS_HASH)
+    content = orjson.loads(event_json(entry))
+    content["seq"] = 7
+    with pytest.raises(ValueError, match="chain fields"):
+        entry_from_row(entry.seq, entry.prev_hash, entry.hash, orjson.dumps(content))
+
+
+def test_entries_are_frozen() -> None:
+    [entry] = chain_events([event()], 0, GENESIS_HASH)
+    with pytest.raises(ValidationError):
+        entry.seq = 5  # type: ignore[misc]
+    assert isinstance(entry, AuditEntry)
+    assert entry.at == T0
+    assert entry.at.tzinfo is UTC
+    assert entry.outcome is Outcome.OK
+
+
+def test_settings_defaults_and_validation() -> None:
+    settings = AuditSettings()
+    assert settings.url == "sqlite:///var/audit.db"
+    assert settings.table == "audit_log"
+    assert AuditSettings(url="postgres://gw@db:5432/credit").url.startswith("postgres://")
+    for bad in (
+        {"url": "mysql://x/y"},
+        {"url": "sqlite://relative.db"},
+        {"table": "audit; DROP TABLE x"},
+        {"max_pending": 0},
+        {"commit_timeout_s": 0},
+        {"unknown": 1},
+    ):
+        with pytest.raises(ValidationError):
+            AuditSettings.model_validate(bad)
+
+
+def test_passwords_are_redacted_from_store_urls() -> None:
+    assert (
+        redact_url("postgresql://gw:s3cret@db:5432/credit") == "postgresql://gw:***@db:5432/credit"
+    )
+    assert redact_url("sqlite:///var/audit.db") == "sqlite:///var/audit.db"
