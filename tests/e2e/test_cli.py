@@ -83,7 +83,8 @@ class Output:
 
 
 @pytest.fixture
-def demo() -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
+def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
+    """The demo as a user starts it, in a working directory of its own (it writes ./var/)."""
     port = _free_port_block(1)
     registry_port = _free_port_block(4)
     process = subprocess.Popen(
@@ -100,6 +101,7 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        cwd=tmp_path,
     )
     try:
         yield process, Output(process), port, registry_port
@@ -310,3 +312,30 @@ def test_demo_stops_its_registries_on_sigterm(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not any(_accepts(registry_port + offset) for offset in range(4))
+
+
+def test_demo_lookups_are_audited_and_a_hand_edit_is_found(
+    demo: tuple[subprocess.Popen[str], Output, int, int], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    _process, output, port, _ = demo
+    banner = "".join(output.until(r"Stop with Ctrl-C", STARTUP_TIMEOUT_S))
+    samples = dict(re.findall(r"^\s+(clean|penalised|dishonest)\s+(\S+)$", banner, re.M))
+    for subject_id in samples.values():
+        assert "errors" not in _query(port, subject_id)
+    database = tmp_path / "var" / "audit.db"
+    url = f"sqlite:///{database}"
+    verified = subprocess.run(
+        [CLI, "audit", "verify", "--url", url], capture_output=True, text=True, timeout=60
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "UPDATE audit_log SET entry = replace(entry, 'anonymous', 'someone') WHERE seq = 2"
+        )
+    broken = subprocess.run(
+        [CLI, "audit", "verify", "--url", url], capture_output=True, text=True, timeout=60
+    )
+    assert broken.returncode == 1
+    assert "2" in broken.stdout
