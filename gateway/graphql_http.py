@@ -91,6 +91,7 @@ async def graphql_endpoint(request: Request) -> Response:
         sources=services.sources,
         principal=principal,
         catalogue=services.catalogue,
+        usage=services.audit.store.usage,
         max_batch=services.settings.graphql.max_batch,
     )
     result = await services.executor.run(

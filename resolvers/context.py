@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from strawberry.dataloader import DataLoader
 
@@ -36,6 +36,8 @@ class RequestContext:
     """The enabled departments, in the order their sections are listed."""
     principal: Principal = ANONYMOUS
     catalogue: Catalogue = field(default_factory=lambda: Catalogue(()))
+    usage: Any = None
+    """Reads usage from the audit store (`resolvers.usage.UsageReader`)."""
     lookups: list[Lookup] = field(default_factory=list)
     """Every subject this request asked for, for the audit."""
     max_batch: int = 100

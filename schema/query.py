@@ -6,7 +6,8 @@ import strawberry
 
 from resolvers import matters as matter_resolvers
 from resolvers import subject as subject_resolvers
-from schema.subject import Matter, Subject
+from resolvers import usage as usage_resolvers
+from schema.subject import Matter, Subject, UsageRow
 
 _MATTER = (
     "The catalogued administrative matter this lookup serves (its id in the published catalogue)."
@@ -28,6 +29,14 @@ class Query:
         resolver=matter_resolvers.resolve_matters,
         graphql_type=list[Matter],
         description="The published catalogue of administrative matters, or one department's.",
+    )
+    usage = strawberry.field(
+        resolver=usage_resolvers.resolve_usage,
+        graphql_type=list[UsageRow],
+        description=(
+            "How credit records were used in a period [from, to), from the audit log: lookups "
+            "per department, matter and outcome. For auditors and the credit office."
+        ),
     )
     subjects = strawberry.field(
         resolver=subject_resolvers.resolve_subjects,

@@ -102,3 +102,13 @@ class Matter:
         description="Joint reward and punishment measures the matter may apply (ids)."
     )
     shared: bool = strawberry.field(description="Usable by every department, not only its own.")
+
+
+@strawberry.type(
+    description="Lookups by officials of one department, in one matter, with one outcome."
+)
+class UsageRow:
+    department: str | None = strawberry.field(description="The officials' department.")
+    matter: str | None = strawberry.field(description="The catalogued matter named.")
+    outcome: str = strawberry.field(description="OK, PARTIAL, DENIED, INVALID or ERROR.")
+    lookups: int = strawberry.field(description="Number of subjects looked up.")

@@ -164,3 +164,47 @@ async def test_the_same_on_postgresql(
         connection = await asyncpg.connect(postgres_url)
         await connection.execute(f'DROP TABLE IF EXISTS "{table}"')
         await connection.close()
+
+
+USAGE = """
+query($from: DateTime!, $to: DateTime!, $department: String) {
+  usage(from: $from, to: $to, department: $department) { department matter outcome lookups }
+}
+"""
+PERIOD = {"from": "2020-01-01T00:00:00+08:00", "to": "2100-01-01T00:00:00+08:00"}
+
+
+async def test_usage_counts_lookups_per_department_matter_and_outcome(
+    audited: tuple[Gateway, Path], samples: dict[str, str]
+) -> None:
+    gateway, _ = audited
+    for name in ("clean", "penalised"):
+        await gateway.query(
+            QUERY, {"id": samples[name], "matter": "ENV-DISCHARGE-PERMIT"}, headers=ENV
+        )
+    await gateway.query(QUERY, {"id": samples["red"], "matter": None}, headers=ENV)
+    await gateway.query(QUERY, {"id": samples["red"]})  # the credit office
+    body = await gateway.query(
+        USAGE, {**PERIOD, "department": "environment"}, headers=bearer("auditor")
+    )
+    rows = {(r["matter"], r["outcome"]): r["lookups"] for r in body["data"]["usage"]}
+    assert rows == {("ENV-DISCHARGE-PERMIT", "PARTIAL"): 2, (None, "DENIED"): 1}
+    everyone = await gateway.query(USAGE, PERIOD)  # the credit office reads usage too
+    assert sum(r["lookups"] for r in everyone["data"]["usage"]) == 4
+
+
+@pytest.mark.parametrize("headers", [ENV, PUBLIC], ids=["official", "public"])
+async def test_usage_is_for_auditors_and_the_credit_office(
+    audited: tuple[Gateway, Path], headers: dict[str, str]
+) -> None:
+    gateway, _ = audited
+    body = await gateway.query(USAGE, PERIOD, headers=headers)
+    assert body["data"] == {"usage": []}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_usage_period_must_be_an_aware_interval(audited: tuple[Gateway, Path]) -> None:
+    gateway, _ = audited
+    backwards = {"from": PERIOD["to"], "to": PERIOD["from"]}
+    body = await gateway.query(USAGE, backwards, headers=bearer("auditor"))
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
