@@ -509,6 +509,7 @@ async def drive(
     warmup_s: float,
     duration_s: float,
     server_pid: int,
+    headers: dict[str, str] | None = None,
 ) -> LoadRun:
     """`concurrency` keep-alive connections, each sending the next request as soon as the last
     answer is read, for `warmup_s` unmeasured then `duration_s` measured seconds.
@@ -532,7 +533,9 @@ async def drive(
             while loop.time() < window_end:
                 payload = payloads[index % len(payloads)]
                 index += concurrency
-                async with session.post(url, data=payload, headers=JSON_HEADERS) as response:
+                async with session.post(
+                    url, data=payload, headers=headers or JSON_HEADERS
+                ) as response:
                     body = await response.read()
                     ok = response.status == 200 and b'"errors"' not in body
                 done = loop.time()

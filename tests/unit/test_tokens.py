@@ -165,3 +165,26 @@ async def test_a_token_signed_by_another_key_with_a_known_kid_is_forged(tmp_path
 def test_dev_key_must_be_long() -> None:
     with pytest.raises(ValueError, match="at least 32"):
         AuthSettings(dev_secret="short")
+
+
+async def test_a_verified_token_is_remembered_until_it_expires() -> None:
+    verifier = TokenVerifier(DEV)
+    issued = datetime.now(UTC) - timedelta(minutes=59, seconds=58)
+    token = mint_dev_token(DEV, ["credit_office"], now=issued, ttl=timedelta(hours=1))
+    first = await verifier.principal(f"Bearer {token}")
+    assert await verifier.principal(f"Bearer {token}") is first  # from the cache
+    strict = TokenVerifier(AuthSettings(dev_secret=SECRET, leeway_s=0))
+    await strict.principal(f"Bearer {token}")
+    import asyncio
+
+    await asyncio.sleep(2.5)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await strict.principal(f"Bearer {token}")
+
+
+async def test_a_refused_token_is_not_remembered() -> None:
+    verifier = TokenVerifier(DEV)
+    bad = _dev(_claims(), secret="another-secret-that-is-long-enough-000")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated, match="signature"):
+            await verifier.principal(bad)

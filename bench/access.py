@@ -1,0 +1,198 @@
+"""Warm full-profile throughput with access control and audit on, as a fraction of both off.
+
+Run as `python -m bench.access` (`--quick` for a smoke check). Both gateways serve the same
+registries from one run, with every profile cached, so what differs is only: verifying the bearer
+token, the access plan and purpose check, and committing one audit entry per lookup to SQLite
+(group commit). They are driven in alternation (off, on, off, on, ...) with the same requests, and
+the medians compared. The issue's goal: at least 0.85.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bench.fanout import (
+    DEPARTMENTS,
+    JSON_HEADERS,
+    LoadRun,
+    Plan,
+    drive,
+    gateway_config,
+    pick_ids,
+    run_async,
+    start_registries,
+    start_uvicorn_server,
+    write_json,
+)
+from bench.harness import PROJECT_ROOT, ProcessGroup
+from gateway.auth_settings import AuthSettings
+from gateway.tokens import mint_dev_token
+from registries.dataset import Dataset
+from schema.examples import PROFILE_QUERY
+
+GOAL = 0.85
+SECRET = "benchmark-only-signing-key-0123456789"
+MATTER = "CO-JOINT-REVIEW"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.access", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small counts, a smoke check")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warm-ids", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=None, help="seconds per run (8; quick 2)")
+    parser.add_argument("--rounds", type=int, default=None, help="off+on rounds (3; quick 2)")
+    parser.add_argument("--output", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    duration = args.duration or (2.0 if args.quick else 8.0)
+    rounds = args.rounds or (2 if args.quick else 3)
+    warmup = 0.5 if args.quick else 1.0
+    output = args.output or PROJECT_ROOT / "var" / "bench" / (
+        "access-quick.json" if args.quick else "access.json"
+    )
+    plan = Plan(
+        quick=args.quick,
+        subjects=5000,
+        seed=42,
+        latency_ms=0.0,
+        cold_requests=1,
+        warm_ids=args.warm_ids,
+        concurrency=args.concurrency,
+        warmup_s=warmup,
+        duration_s=duration,
+        rounds=rounds,
+        output=output,
+    )
+    today = date.today()
+    ids = pick_ids(plan, Dataset(plan.subjects, plan.seed, today)).warm
+    payloads = [
+        orjson.dumps({"query": PROFILE_QUERY, "variables": {"id": i, "matter": MATTER}})
+        for i in ids
+    ]
+    token = mint_dev_token(
+        AuthSettings(dev_secret=SECRET),
+        ["credit_office"],
+        subject="bench-office",
+        department="credit_office",
+        scopes=["pii"],
+        ttl=timedelta(hours=2),
+    )
+    on_headers = {**JSON_HEADERS, "authorization": f"Bearer {token}"}
+    with tempfile.TemporaryDirectory() as tmp, ProcessGroup(Path(tmp)) as group:
+        registries = start_registries(group, plan, today)
+        config = Path(tmp) / "gateway.toml"
+        audit_db = Path(tmp) / "audit.db"
+        config.write_text(
+            gateway_config(registries, plan)
+            + f'\n[auth]\ndev_secret = "{SECRET}"\n\n[audit]\nurl = "sqlite:///{audit_db}"\n'
+        )
+        servers = {}
+        for mode in ("off", "on"):
+            process, base = start_uvicorn_server(
+                group,
+                f"gateway-{mode}",
+                [sys.executable, "-m", "bench.access_app", "--config", str(config), "--mode", mode],
+            )
+            servers[mode] = (process, f"{base}/graphql")
+        headers = {"off": JSON_HEADERS, "on": on_headers}
+
+        async def measure() -> list[LoadRun]:
+            async with aiohttp.ClientSession() as session:
+                for mode, (_, url) in servers.items():
+                    for payload in payloads:  # warm every cache before anything counts
+                        async with session.post(url, data=payload, headers=headers[mode]) as r:
+                            body = await r.read()
+                            if r.status != 200 or b'"errors"' in body:
+                                raise RuntimeError(f"{mode}: warm-up failed: {body[:300]!r}")
+            runs = []
+            for round_no in range(1, rounds + 1):
+                for mode in ("off", "on"):
+                    process, url = servers[mode]
+                    runs.append(
+                        await drive(
+                            mode,
+                            round_no,
+                            url,
+                            payloads,
+                            plan.concurrency,
+                            warmup,
+                            duration,
+                            process.pid,
+                            headers[mode],
+                        )
+                    )
+            return runs
+
+        runs = run_async(measure)
+        entries = asyncio.run(_audit_entries(audit_db))
+    figures = _figures(runs, entries)
+    print(_report(figures))
+    write_json(figures, output)
+    print(f"[access] figures written to {output}")
+    return 0
+
+
+async def _audit_entries(path: Path) -> dict[str, Any]:
+    from gateway.audit import open_store, verify
+
+    async with open_store(f"sqlite:///{path}", create=False) as store:
+        report = await verify(store)
+    return {"entries": report.count, "verified": report.ok}
+
+
+def _figures(runs: list[LoadRun], audit: dict[str, Any]) -> dict[str, Any]:
+    def median(mode: str, value: str) -> float:
+        values: list[float | None] = [getattr(r, value) for r in runs if r.target == mode]
+        return float(statistics.median(v for v in values if v is not None))
+
+    on, off = median("on", "rps"), median("off", "rps")
+    cpu_on = median("on", "server_cpu_ms_per_request")
+    cpu_off = median("off", "server_cpu_ms_per_request")
+    return {
+        "runs": [r.as_dict() for r in runs],
+        "rps_on": on,
+        "rps_off": off,
+        "ratio": on / off,
+        "goal": GOAL,
+        "met": on / off >= GOAL,
+        "cpu_ms_per_request_on": cpu_on,
+        "cpu_ms_per_request_off": cpu_off,
+        "errors": sum(r.errors for r in runs),
+        "audit": audit,
+        "departments": list(DEPARTMENTS),
+    }
+
+
+def _report(f: dict[str, Any]) -> str:
+    rows = "\n".join(
+        f"  {r['round']:>5}  {r['target']:<4} {r['rps']:>9.0f}  {r['errors']:>6}" for r in f["runs"]
+    )
+    return (
+        "Warm full profile, access control and audit on vs off (same registries, same requests)\n"
+        f"  round  mode     req/s  errors\n{rows}\n"
+        f"  median req/s: on {f['rps_on']:.0f}, off {f['rps_off']:.0f} -> on = "
+        f"{f['ratio']:.3f} of off (goal >= {GOAL}: {'met' if f['met'] else 'NOT met'})\n"
+        f"  server CPU per request: on {f['cpu_ms_per_request_on']:.3f} ms, "
+        f"off {f['cpu_ms_per_request_off']:.3f} ms\n"
+        f"  audit: {f['audit']['entries']} entries, chain "
+        f"{'verified' if f['audit']['verified'] else 'BROKEN'}"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
