@@ -60,6 +60,27 @@ class Refusal(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed query and what is known of it without the request: computed once per query text."""
+
+    document: DocumentNode
+    operations: dict[str | None, OperationDefinitionNode]
+    """By name; `None` names the operation of a document that has exactly one."""
+    variable_directives: bool
+    """`@skip`/`@include` read variables, so what is requested depends on the request."""
+
+    @classmethod
+    def of(cls, document: DocumentNode) -> Prepared:
+        found = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        operations: dict[str | None, OperationDefinitionNode] = {
+            op.name.value: op for op in found if op.name is not None
+        }
+        if len(found) == 1:
+            operations[None] = found[0]
+        return cls(document, operations, uses_variable_directives(document))
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     data: dict[str, Any] | None
     errors: Sequence[GraphQLError]
@@ -87,7 +108,7 @@ class Executor:
             alias_limit(settings.max_aliases),
         )
         self._max_tokens = settings.max_tokens
-        self._documents: LRUCache[str, DocumentNode] = LRUCache(
+        self._documents: LRUCache[str, Prepared] = LRUCache(
             maxsize=max(settings.parser_cache_size, 1)
         )
         self._validation: LRUCache[str, list[GraphQLError]] = LRUCache(
@@ -106,10 +127,11 @@ class Executor:
         principal: Principal,
     ) -> Result:
         try:
-            document = self._parse(query)
+            prepared = self._parse(query)
         except GraphQLError as error:
             return Result(None, [error], executed=False)
-        operation = _operation(document, operation_name)
+        document = prepared.document
+        operation = prepared.operations.get(operation_name)
         if operation is None:
             return Result(
                 None, [_no_operation(document, operation_name)], False, Refusal.NO_OPERATION
@@ -121,7 +143,7 @@ class Executor:
         if errors:
             return Result(None, errors, executed=False)
         try:
-            plan = self._plan(query, document, operation, variables, principal)
+            plan = self._plan(query, prepared, operation, variables, principal)
         except VariablesInvalid as invalid:
             return Result(None, invalid.errors, executed=False)
         if plan.denied and self._strict:
@@ -150,7 +172,7 @@ class Executor:
     def _plan(
         self,
         query: str,
-        document: DocumentNode,
+        prepared: Prepared,
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
         principal: Principal,
@@ -158,7 +180,8 @@ class Executor:
         """The access plan, cached per query, operation and roles unless directives read
         variables (then what is requested depends on the request)."""
         grants = self._policy.grants(principal.roles)
-        if uses_variable_directives(document):
+        document = prepared.document
+        if prepared.variable_directives:
             return plan_access(self._schema, document, operation, variables, grants)
         key = (query, operation.name.value if operation.name else None, principal.roles)
         plan = self._plans.get(key)
@@ -167,12 +190,12 @@ class Executor:
             self._plans[key] = plan
         return plan
 
-    def _parse(self, query: str) -> DocumentNode:
-        document = self._documents.get(query)
-        if document is None:
-            document = parse(query, max_tokens=self._max_tokens)
-            self._documents[query] = document
-        return document
+    def _parse(self, query: str) -> Prepared:
+        prepared = self._documents.get(query)
+        if prepared is None:
+            prepared = Prepared.of(parse(query, max_tokens=self._max_tokens))
+            self._documents[query] = prepared
+        return prepared
 
     def _validate(self, query: str, document: DocumentNode) -> list[GraphQLError]:
         errors = self._validation.get(query)
@@ -180,13 +203,6 @@ class Executor:
             errors = validate_document(self._schema, document, self._rules)
             self._validation[query] = errors
         return errors
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((op for op in operations if op.name is not None and op.name.value == name), None)
 
 
 def _no_operation(document: DocumentNode, name: str | None) -> GraphQLError:
