@@ -39,18 +39,19 @@ def audit_events(
             continue
         ref = lookup.ref
         failed = any(o.state not in _SETTLED for o in ref.outcomes.values())
+        withheld = {f"Subject.{_FIELD_OF[d]}" for d in ref.withheld}
         events.append(
             AuditEvent(
                 **common,
                 subject_kind=ref.kind.value,
-                returned=tuple(returned),
-                denied=tuple(denied),
+                returned=tuple(returned - withheld),
+                denied=tuple(denied | withheld),
                 masked=ref.mask,
                 unmasked_pii=not ref.mask
                 and (ref.natural_person or bool(returned & PII_COORDINATES)),
                 hidden_records_shown=_hidden_shown(ref, returned),
                 sources={d: o.state.value for d, o in ref.outcomes.items()},
-                outcome=Outcome.PARTIAL if failed or denied else Outcome.OK,
+                outcome=Outcome.PARTIAL if failed or denied or withheld else Outcome.OK,
             )
         )
     return events

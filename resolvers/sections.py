@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from connectors.errors import SourceError, SourceState
 from connectors.records import Grade, ListCategory, ListEntry, SubjectRecord
+from resolvers.errors import CodedError, ErrorCode
 from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
 from resolvers.public_view import public_entries, public_record
@@ -27,7 +28,13 @@ def section_resolver(department: str) -> SectionResolver:
 
     def resolve(root: SubjectRef) -> SubjectRecord | None:
         outcome = root.outcomes.get(department)
-        if outcome is None:  # consulted is planned from the selection, so only when disabled
+        if outcome is None:
+            if department in root.withheld:
+                raise CodedError(
+                    ErrorCode.FORBIDDEN,
+                    f"Matter {root.matter} does not use the {department} section.",
+                    reason="matter",
+                )
             raise SourceError(department, "is not configured on this gateway")
         record = record_or_raise(outcome)
         if record is None:

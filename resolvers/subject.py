@@ -18,6 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from connectors.catalog import DEPARTMENTS
 from connectors.records import today_in_china
+from resolvers.catalogue import Matter
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
@@ -49,6 +50,9 @@ class SubjectRef:
     public_view: bool = False
     """Only what is publicly disclosed today is shown (the principal is the public)."""
     today: date = field(default_factory=today_in_china)
+    withheld: frozenset[str] = frozenset()
+    """Departments the query asked for but the lookup's matter does not use (not consulted)."""
+    matter: str | None = None
 
     @property
     def natural_person(self) -> bool:
@@ -62,7 +66,7 @@ async def resolve_subject(
 ) -> SubjectRef:
     context = info.context
     try:
-        context.catalogue.purpose(context.principal, matter)
+        purpose = context.catalogue.purpose(context.principal, matter)
     except CodedError:
         context.lookups.append(Lookup(id, matter, LookupOutcome.DENIED))
         raise
@@ -71,7 +75,7 @@ async def resolve_subject(
     except CodedError:
         context.lookups.append(Lookup(id, matter, LookupOutcome.INVALID))
         raise
-    (ref,) = await _load(context, [parsed], child_field_names(info._raw_info))
+    (ref,) = await _load(context, [parsed], child_field_names(info._raw_info), purpose)
     context.lookups.append(Lookup(parsed.value, matter, LookupOutcome.LOOKED_UP, ref))
     return ref
 
@@ -84,7 +88,7 @@ async def resolve_subjects(
     """One entry per id, in order; an invalid id is `null` with its error at its index."""
     context = info.context
     try:
-        context.catalogue.purpose(context.principal, matter)
+        purpose = context.catalogue.purpose(context.principal, matter)
     except CodedError:
         context.lookups.extend(Lookup(raw, matter, LookupOutcome.DENIED) for raw in ids)
         raise
@@ -101,7 +105,7 @@ async def resolve_subjects(
         except CodedError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, SubjectId)]
-    refs = iter(await _load(context, valid, child_field_names(info._raw_info)))
+    refs = iter(await _load(context, valid, child_field_names(info._raw_info), purpose))
     results: list[SubjectRef | CodedError] = []
     for raw, item in zip(ids, parsed, strict=True):
         if isinstance(item, CodedError):
@@ -115,10 +119,18 @@ async def resolve_subjects(
 
 
 async def _load(
-    context: RequestContext, subjects: list[SubjectId], fields: Collection[str]
+    context: RequestContext,
+    subjects: list[SubjectId],
+    fields: Collection[str],
+    purpose: Matter | None,
 ) -> list[SubjectRef]:
+    """Load what each subject consults: the sections asked for that the matter uses."""
     enabled = tuple(context.sources)
-    plans = [_consulted(subject.kind, fields, enabled) for subject in subjects]
+    used = enabled if purpose is None else tuple(d for d in enabled if d in purpose.sections)
+    withheld = frozenset(
+        SECTION_FIELDS[f] for f in fields if f in SECTION_FIELDS and SECTION_FIELDS[f] not in used
+    )
+    plans = [_consulted(subject.kind, fields, used) for subject in subjects]
     wanted = {
         department: [
             s.value
@@ -139,6 +151,8 @@ async def _load(
             mask,
             public_view,
             context.today,
+            withheld,
+            purpose.id if purpose is not None else None,
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]

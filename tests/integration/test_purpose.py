@@ -127,3 +127,29 @@ def test_a_bad_catalogue_is_refused(tmp_path: Path, text: str, words: str) -> No
     path.write_text(text)
     with pytest.raises(ConfigError, match=words):
         load_catalogue(path)
+
+
+async def test_a_lookup_reads_only_the_sections_its_matter_uses(
+    gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str]
+) -> None:
+    """ED-RESEARCH-PROJECT uses the commerce section only: the role could read environment, but
+    this purpose does not need it, so it is neither fetched nor shown."""
+    query = (
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) "
+        "{ environment { name } commerce { name } lists { department } sources { department } } }"
+    )
+    body = await gateway.query(
+        query,
+        {"id": samples["dishonest"], "matter": "ED-RESEARCH-PROJECT"},
+        headers=bearer("credit_office", department="education"),
+    )
+    subject = body["data"]["subject"]
+    assert subject["environment"] is None
+    assert subject["commerce"] is not None
+    (error,) = body["errors"]
+    assert error["path"] == ["subject", "environment"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert "ED-RESEARCH-PROJECT" in error["message"]
+    assert {s["department"] for s in subject["sources"]} == {"commerce"}
+    assert {e["department"] for e in subject["lists"]} <= {"commerce"}
+    assert calls(registries["environment"]) == 0
