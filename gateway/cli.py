@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import logging
 import signal
@@ -15,10 +16,13 @@ from types import FrameType
 import uvicorn
 
 from gateway.app import create_app
+from gateway.audit import AuditError, open_store
 from gateway.audit.cli import add_audit_parser, run_audit_command
+from gateway.catalogue_file import load_catalogue
+from gateway.policy import load_policy
 from gateway.settings import DEFAULTS_DIR, ConfigError, Settings, load_settings
 from gateway.tokens import mint_dev_token
-from schema import export_sdl
+from schema import build_schema, export_sdl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,9 +132,31 @@ def parse_ttl(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def preflight(settings: Settings) -> None:
+    """Load what the app loads at start (policy, catalogue, audit store) and fail here, with one
+    clear line, rather than inside the server's start-up with a traceback."""
+    load_policy(settings.access.policy, build_schema()._schema)
+    load_catalogue(settings.access.catalogue)
+
+    async def open_audit() -> None:
+        store = open_store(settings.audit.url, table=settings.audit.table)
+        await store.open()
+        await store.close()
+
+    try:
+        asyncio.run(open_audit())
+    except AuditError as exc:
+        raise ConfigError(f"[audit] {exc}") from exc
+
+
 def serve_settings(settings: Settings) -> int:
     if not settings.enabled_connectors:
         print("credit-gateway: no connector is enabled in [connectors]", file=sys.stderr)
+        return 2
+    try:
+        preflight(settings)
+    except ConfigError as exc:
+        print(f"credit-gateway: {exc}", file=sys.stderr)
         return 2
     if settings.auth.dev_secret is not None:
         logging.getLogger(__name__).warning(

@@ -339,3 +339,27 @@ def test_demo_lookups_are_audited_and_a_hand_edit_is_found(
     )
     assert broken.returncode == 1
     assert "2" in broken.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('[access]\npolicy = "{tmp}/policy.toml"\n', "policy.toml:2: role x: 'Subject.nope'"),
+        ('[audit]\nurl = "postgresql://nobody@127.0.0.1:1/x"\n', "[audit] cannot connect"),
+    ],
+    ids=["bad policy", "audit store unreachable"],
+)
+def test_serve_refuses_to_start_without_its_policy_or_audit(
+    tmp_path: Path, extra: str, words: str
+) -> None:
+    (tmp_path / "policy.toml").write_text('[roles.x]\nfields = ["Subject.nope"]\n')
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        extra.format(tmp=tmp_path) + '[connectors.environment]\nbase_url = "http://127.0.0.1:9"\n'
+    )
+    result = subprocess.run(
+        [CLI, "serve", "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
