@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
+
 from connectors.errors import SourceState
 from gateway.access_plan import AccessPlan
 from gateway.audit import AuditEvent, Outcome
@@ -16,12 +21,30 @@ PII_COORDINATES = frozenset({"Person.idNumber", "IndustryBan.person"})
 
 
 def audit_events(
-    context: RequestContext, plan: AccessPlan | None, request_id: str
+    context: RequestContext,
+    plan: AccessPlan | None,
+    request_id: str,
+    refused: list[tuple[str, str | None]] = [],  # noqa: B006 - read only
 ) -> list[AuditEvent]:
     principal = context.principal
     returned = plan.returned if plan is not None else frozenset()
     denied = plan.denied_coordinates if plan is not None else frozenset()
     events: list[AuditEvent] = []
+    for subject, matter in refused:
+        events.append(
+            AuditEvent(
+                request_id=request_id,
+                principal=principal.subject,
+                principal_name=principal.name,
+                roles=tuple(sorted(principal.roles)),
+                department=principal.department,
+                region=principal.region,
+                matter=matter,
+                subject=subject,
+                denied=tuple(denied) or ("Query.subject",),
+                outcome=Outcome.DENIED,
+            )
+        )
     for lookup in context.lookups:
         common = {
             "request_id": request_id,
@@ -66,3 +89,39 @@ def _hidden_shown(ref: SubjectRef, returned: frozenset[str]) -> bool:
         if shown and outcome.record is not None and hides_records(outcome.record, ref.today):
             return True
     return False
+
+
+def refused_lookups(
+    plan: AccessPlan | None,
+    operation: OperationDefinitionNode | None,
+    variables: Mapping[str, Any] | None,
+    strict_refusal: bool,
+) -> list[tuple[str, str | None]]:
+    """(subject, matter) of every `subject`/`subjects` field that never ran because the policy
+    denied it, or because strict mode refused the operation: resolvers did not see these, but an
+    attempt to read a profile without the right is exactly what the audit must show."""
+    if operation is None or plan is None:
+        return []
+    denied_roots = {
+        d.path[0] for d in plan.denied if d.coordinate in ("Query.subject", "Query.subjects")
+    }
+    found: list[tuple[str, str | None]] = []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value not in _LOOKUP_FIELDS:
+            continue
+        key = selection.alias.value if selection.alias else selection.name.value
+        if not strict_refusal and key not in denied_roots:
+            continue
+        arguments = {
+            arg.name.value: value_from_ast_untyped(arg.value, dict(variables or {}))
+            for arg in selection.arguments or ()
+        }
+        matter = arguments.get("matter")
+        ids = arguments.get("ids") if selection.name.value == "subjects" else [arguments.get("id")]
+        for subject in ids if isinstance(ids, list) else []:
+            if subject is not None:
+                found.append((str(subject), str(matter) if matter is not None else None))
+    return found
+
+
+_LOOKUP_FIELDS = frozenset({"subject", "subjects"})

@@ -88,6 +88,7 @@ class Result:
     """False when refused before any field ran (syntax, validation, variables, operation)."""
     refusal: Refusal | None = None
     plan: AccessPlan | None = None
+    operation: OperationDefinitionNode | None = None
 
 
 class Executor:
@@ -153,7 +154,7 @@ class Executor:
                 + "; nothing was executed.",
                 extensions={"code": ErrorCode.FORBIDDEN.value},
             )
-            return Result(None, [refused], False, Refusal.FORBIDDEN, plan)
+            return Result(None, [refused], False, Refusal.FORBIDDEN, plan, operation)
         outcome = execute(
             self._schema,
             plan.document,
@@ -167,7 +168,7 @@ class Executor:
         errors = [*(result.errors or []), *fill_denied(result.data, plan)]
         # Variables that do not coerce give no data and errors without a path; a field's have one.
         executed = result.data is not None or any(error.path is not None for error in errors)
-        return Result(result.data, errors, executed, plan=plan)
+        return Result(result.data, errors, executed, plan=plan, operation=operation)
 
     def _plan(
         self,

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from gateway.audit import AuditUnavailable
-from gateway.audit_events import audit_events
+from gateway.audit_events import audit_events, refused_lookups
 from gateway.errors import format_error, request_error
 from gateway.execution import Refusal, Result
 from gateway.services import Services
@@ -97,7 +97,10 @@ async def graphql_endpoint(request: Request) -> Response:
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal
     )
-    events = audit_events(context, result.plan, request_id)
+    denied_lookups = refused_lookups(
+        result.plan, result.operation, gql.variables, result.refusal is Refusal.FORBIDDEN
+    )
+    events = audit_events(context, result.plan, request_id, denied_lookups)
     if events:
         try:
             await services.audit.record(events)

@@ -208,3 +208,42 @@ async def test_usage_period_must_be_an_aware_interval(audited: tuple[Gateway, Pa
     backwards = {"from": PERIOD["to"], "to": PERIOD["from"]}
     body = await gateway.query(USAGE, backwards, headers=bearer("auditor"))
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("role", ["auditor", "astronaut"])
+async def test_a_profile_read_the_policy_denies_is_audited(
+    audited: tuple[Gateway, Path], samples: dict[str, str], role: str
+) -> None:
+    gateway, _ = audited
+    body = await gateway.query(
+        QUERY, {"id": samples["clean"], "matter": "CO-JOINT-REVIEW"}, headers=bearer(role)
+    )
+    assert body["data"] == {"subject": None}
+    (entry,) = await _entries(gateway)
+    assert entry.outcome == "DENIED"
+    assert entry.subject == samples["clean"]
+    assert entry.matter == "CO-JOINT-REVIEW"
+    assert entry.roles == (role,)
+    assert "Query.subject" in entry.denied
+
+
+async def test_a_strict_refusal_is_audited(
+    registries: dict[str, RegistryServer], samples: dict[str, str], tmp_path: Path
+) -> None:
+    audit = {"url": f"sqlite:///{tmp_path / 'audit.db'}"}
+    async with running_gateway(registries, access={"strict": True}, audit=audit) as gateway:
+        response = await gateway.post(
+            {
+                "query": "query($ids: [ID!]!) "
+                '{ subjects(ids: $ids, matter: "ENV-DISCHARGE-PERMIT") { health { name } } }',
+                "variables": {"ids": [samples["clean"], samples["red"]]},
+            },
+            headers=ENV,
+        )
+        assert response.status_code == 403
+        entries = await _entries(gateway)
+    assert [(e.subject, e.outcome) for e in entries] == [
+        (samples["clean"], "DENIED"),
+        (samples["red"], "DENIED"),
+    ]
+    assert all(e.matter == "ENV-DISCHARGE-PERMIT" for e in entries)
