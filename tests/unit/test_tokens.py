@@ -188,3 +188,43 @@ async def test_a_refused_token_is_not_remembered() -> None:
     for _ in range(2):
         with pytest.raises(Unauthenticated, match="signature"):
             await verifier.principal(bad)
+
+
+async def test_keys_from_a_jwks_url_are_fetched_once_and_refreshed_on_a_new_kid() -> None:
+    import aiohttp
+    from aiohttp import web
+
+    first = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    second = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    algorithm = jwt.algorithms.get_default_algorithms()["RS256"]
+    published = [{**algorithm.to_jwk(first.public_key(), as_dict=True), "kid": "k1"}]
+    fetches = 0
+
+    async def jwks(request: web.Request) -> web.Response:
+        nonlocal fetches
+        fetches += 1
+        return web.json_response({"keys": published})
+
+    app = web.Application()
+    app.router.add_get("/jwks.json", jwks)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            settings = AuthSettings(
+                jwks_url=f"http://127.0.0.1:{port}/jwks.json", jwks_min_refresh_s=0
+            )
+            verifier = TokenVerifier(settings, session, cache_size=1)
+            for n in range(3):  # three different tokens, one key
+                token = jwt.encode(_claims(sub=f"o-{n}"), first, "RS256", headers={"kid": "k1"})
+                assert (await verifier.principal(f"Bearer {token}")).subject == f"o-{n}"
+            assert fetches == 1  # fetched once, then served from the key cache
+            published.append({**algorithm.to_jwk(second.public_key(), as_dict=True), "kid": "k2"})
+            token = jwt.encode(_claims(), second, "RS256", headers={"kid": "k2"})
+            assert (await verifier.principal(f"Bearer {token}")).subject == "official-1"
+            assert fetches == 2  # the unknown kid made it fetch again, once
+    finally:
+        await runner.cleanup()
