@@ -38,11 +38,12 @@ from graphql.execution.values import VariableValues, get_directive_values, get_v
 from gateway.policy import Grants
 from resolvers.errors import ErrorCode
 
-ALWAYS_ALLOWED = frozenset({"Subject.id", "Subject.kind"})
+ALWAYS_ALLOWED = frozenset({"Subject.id", "Subject.kind", "Query.matters"})
+"""The identity the caller sent (masking, not denial, protects a natural person's id), and the
+catalogue, which is published to everyone."""
 PLACEHOLDER = "_denied"
 """Alias of the `__typename` that keeps a selection set whose every field was denied valid; it is
 removed from the data after execution."""
-"""The identity the caller sent; masking, not denial, protects a natural person's id."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ def audit_events(
                 subject_kind=ref.kind.value,
                 returned=tuple(returned - withheld),
                 denied=tuple(denied | withheld),
-                masked=ref.mask,
+                masked=ref.mask and (ref.natural_person or bool(returned & PII_COORDINATES)),
                 unmasked_pii=not ref.mask
                 and (ref.natural_person or bool(returned & PII_COORDINATES)),
                 hidden_records_shown=_hidden_shown(ref, returned),

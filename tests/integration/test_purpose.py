@@ -153,3 +153,11 @@ async def test_a_lookup_reads_only_the_sections_its_matter_uses(
     assert {s["department"] for s in subject["sources"]} == {"commerce"}
     assert {e["department"] for e in subject["lists"]} <= {"commerce"}
     assert calls(registries["environment"]) == 0
+
+
+async def test_the_catalogue_is_readable_even_by_a_role_the_policy_does_not_know(
+    gateway: Gateway,
+) -> None:
+    body = await gateway.query("{ matters { id } }", headers=bearer("astronaut"))
+    assert "errors" not in body
+    assert body["data"]["matters"]
