@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
@@ -34,7 +34,7 @@ def audit_events(
     context: RequestContext,
     plan: AccessPlan | None,
     request_id: str,
-    refused: list[tuple[str, str | None]] = [],  # noqa: B006 - read only
+    refused: Sequence[tuple[str, str | None]] = (),
 ) -> list[AuditEvent]:
     principal = context.principal
     returned = audited_coordinates(plan.returned) if plan is not None else frozenset()

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from strawberry.dataloader import DataLoader
 
@@ -21,6 +21,9 @@ from resolvers.catalogue import Catalogue
 from resolvers.lookups import Lookup
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import ANONYMOUS, Principal
+
+if TYPE_CHECKING:
+    from resolvers.usage import UsageReader
 
 
 class SourceLoader(Protocol):
@@ -36,8 +39,8 @@ class RequestContext:
     """The enabled departments, in the order their sections are listed."""
     principal: Principal = ANONYMOUS
     catalogue: Catalogue = field(default_factory=lambda: Catalogue(()))
-    usage: Any = None
-    """Reads usage from the audit store (`resolvers.usage.UsageReader`)."""
+    usage: UsageReader | None = None
+    """Reads usage from the audit store."""
     lookups: list[Lookup] = field(default_factory=list)
     """Every subject this request asked for, for the audit."""
     max_batch: int = 100

@@ -47,7 +47,7 @@ async def resolve_usage(
         raise CodedError(ErrorCode.BAD_REQUEST, "`from` and `to` need a time zone, e.g. +08:00.")
     if to <= from_:
         raise CodedError(ErrorCode.BAD_REQUEST, "`to` must be after `from`.")
-    reader: UsageReader | None = info.context.usage
+    reader = info.context.usage
     if reader is None:
         raise CodedError(ErrorCode.AUDIT_UNAVAILABLE, "No audit store is configured.")
     return await reader(from_, to, department)
