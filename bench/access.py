@@ -98,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Path(tmp) / "gateway.toml"
         audit_db = Path(tmp) / "audit.db"
         config.write_text(
-            gateway_config(registries, plan)
-            + f'\n[auth]\ndev_secret = "{SECRET}"\n\n[audit]\nurl = "sqlite:///{audit_db}"\n'
+            gateway_config(registries, plan).replace(
+                'url = "sqlite:///:memory:"', f'url = "sqlite:///{audit_db}"'
+            )
+            + f'\n[auth]\ndev_secret = "{SECRET}"\n'
         )
         servers = {}
         for mode in ("off", "on"):
