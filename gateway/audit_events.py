@@ -39,33 +39,26 @@ def audit_events(
     principal = context.principal
     returned = audited_coordinates(plan.returned) if plan is not None else frozenset()
     denied = audited_coordinates(plan.denied_coordinates) if plan is not None else frozenset()
-    events: list[AuditEvent] = []
-    for subject, matter in refused:
-        events.append(
-            AuditEvent(
-                request_id=request_id,
-                principal=principal.subject,
-                principal_name=principal.name,
-                roles=tuple(sorted(principal.roles)),
-                department=principal.department,
-                region=principal.region,
-                matter=matter,
-                subject=subject,
-                denied=tuple(denied) or ("Query.subject",),
-                outcome=Outcome.DENIED,
-            )
+    who = {
+        "request_id": request_id,
+        "principal": principal.subject,
+        "principal_name": principal.name,
+        "roles": tuple(sorted(principal.roles)),
+        "department": principal.department,
+        "region": principal.region,
+    }
+    events = [
+        AuditEvent(
+            **who,
+            matter=matter,
+            subject=subject,
+            denied=tuple(denied) or ("Query.subject",),
+            outcome=Outcome.DENIED,
         )
+        for subject, matter in refused
+    ]
     for lookup in context.lookups:
-        common = {
-            "request_id": request_id,
-            "principal": principal.subject,
-            "principal_name": principal.name,
-            "roles": tuple(sorted(principal.roles)),
-            "department": principal.department,
-            "region": principal.region,
-            "matter": lookup.matter,
-            "subject": lookup.subject,
-        }
+        common = {**who, "matter": lookup.matter, "subject": lookup.subject}
         if lookup.outcome is LookupOutcome.DENIED or lookup.ref is None:
             outcome = Outcome.DENIED if lookup.outcome is LookupOutcome.DENIED else Outcome.INVALID
             events.append(AuditEvent(**common, outcome=outcome))

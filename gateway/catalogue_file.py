@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gateway.settings import ConfigError
+from gateway.config_files import ConfigError, read_toml, validated
 from resolvers.catalogue import KNOWN_DEPARTMENTS, Catalogue, Matter
 
 _MATTER_ID = re.compile(r"^[A-Z][A-Z0-9-]{2,63}$")
@@ -65,17 +64,8 @@ class _CatalogueModel(BaseModel):
 
 
 def load_catalogue(path: Path) -> Catalogue:
-    try:
-        model = _CatalogueModel.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise ConfigError(f"cannot read catalogue {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+    _, data = read_toml(path, "catalogue")
+    model = validated(_CatalogueModel, data, str(path))
     seen: set[str] = set()
     for matter in model.matters:
         if matter.id in seen:

@@ -19,8 +19,9 @@ from gateway.app import create_app
 from gateway.audit import AuditError, open_store
 from gateway.audit.cli import add_audit_parser, run_audit_command
 from gateway.catalogue_file import load_catalogue
+from gateway.config_files import ConfigError
 from gateway.policy import load_policy
-from gateway.settings import DEFAULTS_DIR, ConfigError, Settings, load_settings
+from gateway.settings import DEFAULTS_DIR, Settings, load_settings
 from gateway.tokens import mint_dev_token
 from schema import build_schema, export_sdl
 

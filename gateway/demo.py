@@ -22,7 +22,8 @@ import orjson
 
 from gateway.auth_settings import AuthSettings
 from gateway.cli import serve_settings
-from gateway.settings import DEFAULTS_DIR, ConfigError, load_settings
+from gateway.config_files import ConfigError
+from gateway.settings import DEFAULTS_DIR, load_settings
 from gateway.tokens import mint_dev_token
 from registries.dataset import Dataset
 

@@ -17,8 +17,6 @@ from resolvers.errors import CodedError, ErrorCode
 
 log = logging.getLogger(__name__)
 
-_TOO_MANY_TOKENS = "Document contains more than"
-
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
@@ -33,10 +31,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif original is None:
         message = error.message
         extensions = dict(error.extensions or {})
-        if "code" not in extensions:
-            tokens = message.startswith(f"Syntax Error: {_TOO_MANY_TOKENS}")
-            code = ErrorCode.QUERY_TOO_COMPLEX if tokens else ErrorCode.BAD_REQUEST
-            extensions["code"] = code.value
+        extensions.setdefault("code", ErrorCode.BAD_REQUEST.value)
     else:
         log.error(
             "internal error in request %s at %s: %s raised at %s",

@@ -26,6 +26,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSyntaxError,
     OperationDefinitionNode,
     OperationType,
     execute,
@@ -49,6 +50,7 @@ from resolvers.errors import ErrorCode
 from resolvers.principal import Principal
 
 MAX_INTROSPECTION_DEPTH = 20
+_TOO_MANY_TOKENS = "Document contains more than"
 
 
 class Refusal(enum.Enum):
@@ -180,13 +182,14 @@ class Executor:
     ) -> AccessPlan:
         """The access plan, cached per query, operation and roles unless directives read
         variables (then what is requested depends on the request)."""
-        grants = self._policy.grants(principal.roles)
         document = prepared.document
         if prepared.variable_directives:
+            grants = self._policy.grants(principal.roles)
             return plan_access(self._schema, document, operation, variables, grants)
         key = (query, operation.name.value if operation.name else None, principal.roles)
         plan = self._plans.get(key)
         if plan is None:
+            grants = self._policy.grants(principal.roles)
             plan = plan_access(self._schema, document, operation, variables, grants)
             self._plans[key] = plan
         return plan
@@ -194,7 +197,19 @@ class Executor:
     def _parse(self, query: str) -> Prepared:
         prepared = self._documents.get(query)
         if prepared is None:
-            prepared = Prepared.of(parse(query, max_tokens=self._max_tokens))
+            try:
+                document = parse(query, max_tokens=self._max_tokens)
+            except GraphQLSyntaxError as error:
+                # graphql-core reports the token limit as a syntax error; it is a size limit.
+                if _TOO_MANY_TOKENS not in error.message:
+                    raise
+                raise GraphQLError(
+                    f"The query has more than {self._max_tokens} tokens.",
+                    source=error.source,
+                    positions=error.positions,
+                    extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+                ) from error
+            prepared = Prepared.of(document)
             self._documents[query] = prepared
         return prepared
 

@@ -9,15 +9,14 @@ silently deny (or grant) something.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphql import GraphQLObjectType, GraphQLSchema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.settings import ConfigError
+from gateway.config_files import ConfigError, read_toml, validated
 
 
 class _RoleModel(BaseModel):
@@ -66,16 +65,8 @@ class Policy:
 
 
 def load_policy(path: Path, schema: GraphQLSchema) -> Policy:
-    text = _read(path)
-    try:
-        model = _PolicyModel.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+    text, data = read_toml(path, "policy")
+    model = validated(_PolicyModel, data, str(path))
     roles: dict[str, Grants] = {}
     for name, role in model.roles.items():
         for coordinate in (*role.fields, *role.subtrees):
@@ -84,13 +75,6 @@ def load_policy(path: Path, schema: GraphQLSchema) -> Policy:
                 raise ConfigError(f"{path}:{_line_of(text, coordinate)}: role {name}: {problem}")
         roles[name] = Grants(frozenset(role.fields), frozenset(role.subtrees))
     return Policy(roles)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read policy {path}: {exc.strerror}") from exc
 
 
 def _coordinate_problem(coordinate: str, schema: GraphQLSchema) -> str | None:

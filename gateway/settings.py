@@ -7,16 +7,16 @@ errors, so a typo in a deployment's config fails loudly at start instead of bein
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.catalog import DEPARTMENTS
 from connectors.settings import ConnectorSettings
 from gateway.audit.settings import AuditSettings
 from gateway.auth_settings import AuthSettings
+from gateway.config_files import read_toml, validated
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
@@ -89,30 +89,14 @@ class Settings(_Section):
         }
 
 
-class ConfigError(Exception):
-    """The configuration file is missing, not TOML, or not valid; the message says where."""
-
-
 def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> Settings:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _, data = read_toml(path, "config")
     return settings_from_dict(_merge(data, overrides or {}), source=str(path))
 
 
 def settings_from_dict(data: dict[str, Any], source: str = "<config>") -> Settings:
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{source}: {problems}") from exc
+    return validated(Settings, data, source)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,14 @@ from gateway.auth_settings import AuthSettings
 from resolvers.principal import ANONYMOUS, Principal
 
 DEV_KEY_ID = "dev"
+_REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "The token has expired."),
+    (jwt.ImmatureSignatureError, "The token is not valid yet."),
+    (jwt.InvalidAudienceError, "The token is for another audience."),
+    (jwt.InvalidIssuerError, "The token is from an unknown issuer."),
+    (jwt.InvalidSignatureError, "The token's signature is not valid."),
+)
+"""What the client is told of each kind of bad token; anything else is "not valid"."""
 _REGION = re.compile(r"^\d{6}$")
 
 
@@ -159,18 +167,9 @@ class TokenVerifier:
                 leeway=self._settings.leeway_s,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("The token has expired.") from exc
-        except jwt.ImmatureSignatureError as exc:
-            raise Unauthenticated("The token is not valid yet.") from exc
-        except jwt.InvalidAudienceError as exc:
-            raise Unauthenticated("The token is for another audience.") from exc
-        except jwt.InvalidIssuerError as exc:
-            raise Unauthenticated("The token is from an unknown issuer.") from exc
-        except jwt.InvalidSignatureError as exc:
-            raise Unauthenticated("The token's signature is not valid.") from exc
         except jwt.InvalidTokenError as exc:
-            raise Unauthenticated("The token is not valid.") from exc
+            message = next((m for kind, m in _REFUSALS if isinstance(exc, kind)), None)
+            raise Unauthenticated(message or "The token is not valid.") from exc
         return principal_from_claims(claims), float(claims["exp"])
 
 

@@ -9,7 +9,7 @@ task or awaiting anything per field. That keeps the sections concurrent by const
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -65,11 +65,7 @@ async def resolve_subject(
     matter: strawberry.ID | None = None,
 ) -> SubjectRef:
     context = info.context
-    try:
-        purpose = context.catalogue.purpose(context.principal, matter)
-    except CodedError:
-        context.lookups.append(Lookup(id, matter, LookupOutcome.DENIED))
-        raise
+    purpose = _purpose(context, matter, [id])
     try:
         parsed = parse_subject_id(id, context.today)
     except CodedError:
@@ -87,11 +83,7 @@ async def resolve_subjects(
 ) -> list[SubjectRef | CodedError]:
     """One entry per id, in order; an invalid id is `null` with its error at its index."""
     context = info.context
-    try:
-        purpose = context.catalogue.purpose(context.principal, matter)
-    except CodedError:
-        context.lookups.extend(Lookup(raw, matter, LookupOutcome.DENIED) for raw in ids)
-        raise
+    purpose = _purpose(context, matter, ids)
     if len(ids) > context.max_batch:
         raise CodedError(
             ErrorCode.BATCH_TOO_LARGE,
@@ -116,6 +108,15 @@ async def resolve_subjects(
             context.lookups.append(Lookup(item.value, matter, LookupOutcome.LOOKED_UP, ref))
             results.append(ref)
     return results
+
+
+def _purpose(context: RequestContext, matter: str | None, ids: Sequence[str]) -> Matter | None:
+    """The matter the lookup serves; a refusal is recorded (for the audit) for every id asked."""
+    try:
+        return context.catalogue.purpose(context.principal, matter)
+    except CodedError:
+        context.lookups.extend(Lookup(raw, matter, LookupOutcome.DENIED) for raw in ids)
+        raise
 
 
 async def _load(

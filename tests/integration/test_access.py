@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from gateway.config_files import ConfigError
 from gateway.policy import load_policy
-from gateway.settings import AccessSettings, ConfigError
+from gateway.settings import AccessSettings
 from registries.server import RegistryServer
 from schema import build_schema
 from tests.support import PUBLIC, Gateway, bearer, calls, running_gateway

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gateway.catalogue_file import load_catalogue
-from gateway.settings import AccessSettings, ConfigError
+from gateway.config_files import ConfigError
+from gateway.settings import AccessSettings
 from registries.server import RegistryServer
 from tests.support import PUBLIC, Gateway, bearer, calls
 
