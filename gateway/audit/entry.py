@@ -150,8 +150,12 @@ class AuditEntry(AuditEvent):
 
 
 def iso_utc(value: datetime) -> str:
-    """The canonical text of a datetime: UTC, microseconds, `Z`; sorts lexically in time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The canonical text of a datetime: UTC, microseconds, `Z`; sorts lexically in time order.
+
+    (`isoformat` rather than `strftime`: same text for the years an audit covers, 4x cheaper, and
+    it runs several times per lookup.)"""
+    text = value.astimezone(UTC).isoformat(timespec="microseconds")
+    return text[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def content_dict(event: AuditEvent, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
@@ -188,22 +192,30 @@ def compute_hash(prev_hash: str, canonical: bytes) -> str:
 def chain_events(events: Sequence[AuditEvent], head_seq: int, head_hash: str) -> list[AuditEntry]:
     """Give each event its place after the chain's head. Called by a store inside the transaction
     that holds the chain's write lock, with the head it read in that transaction."""
-    entries: list[AuditEntry] = []
+    return [entry for entry, _ in chain_rows(events, head_seq, head_hash)]
+
+
+def chain_rows(
+    events: Sequence[AuditEvent], head_seq: int, head_hash: str
+) -> list[tuple[AuditEntry, str]]:
+    """`chain_events`, each entry with its stored content (`event_json`), which is the canonical
+    serialisation without the chain fields: both come from one pass over the entry's fields."""
+    rows: list[tuple[AuditEntry, str]] = []
     seq, prev_hash = head_seq, head_hash
     for event in events:
         seq += 1
         content = content_dict(event, exclude=_CHAIN_FIELDS)
+        stored = orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode("utf-8")
         content["seq"] = seq
         content["prev_hash"] = prev_hash
         digest = compute_hash(prev_hash, orjson.dumps(content, option=orjson.OPT_SORT_KEYS))
         fields = {
             name: value for name, value in event.__dict__.items() if name not in _CHAIN_FIELDS
         }
-        entries.append(
-            AuditEntry.model_construct(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
-        )
+        entry = AuditEntry.model_construct(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
+        rows.append((entry, stored))
         prev_hash = digest
-    return entries
+    return rows
 
 
 def entry_from_row(seq: int, prev_hash: str, hash_: str, content: str | bytes) -> AuditEntry:

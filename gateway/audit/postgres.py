@@ -28,8 +28,7 @@ from gateway.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
     AuditEvent,
-    chain_events,
-    event_json,
+    chain_rows,
     iso_utc,
 )
 from gateway.audit.errors import AuditStoreError
@@ -136,9 +135,9 @@ class PostgresAuditStore(BaseAuditStore):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
                 row = await conn.fetchrow(self._head_sql)
                 head = ChainHead(0, GENESIS_HASH) if row is None else ChainHead(row[0], row[1])
-                entries = chain_events(events, head.seq, head.hash)
-                await conn.executemany(self._insert_sql, [_row(e) for e in entries])
-        return entries
+                rows = chain_rows(events, head.seq, head.hash)
+                await conn.executemany(self._insert_sql, [_row(e, c) for e, c in rows])
+        return [entry for entry, _ in rows]
 
     async def head(self) -> ChainHead:
         pool = self._connected()
@@ -230,7 +229,7 @@ class PostgresAuditStore(BaseAuditStore):
             raise AuditStoreError(f"cannot {doing} audit store {self.url}: {detail}") from exc
 
 
-def _row(entry: AuditEntry) -> tuple[Any, ...]:
+def _row(entry: AuditEntry, content: str) -> tuple[Any, ...]:
     return (
         entry.seq,
         entry.at,
@@ -239,5 +238,5 @@ def _row(entry: AuditEntry) -> tuple[Any, ...]:
         entry.outcome.value,
         entry.prev_hash,
         entry.hash,
-        event_json(entry),
+        content,
     )

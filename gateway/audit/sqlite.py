@@ -10,9 +10,12 @@ Durability and ordering choices, and why:
 * `BEGIN IMMEDIATE`: the write lock is taken before the head is read, so two processes sharing
   the file cannot both read the same head and fork the chain; `busy_timeout` makes the second
   one wait instead of failing.
-* One connection, guarded by an `asyncio.Lock`: aiosqlite runs one connection's statements in
-  order on one thread, but between the awaits of a transaction another coroutine could issue a
-  statement that would run inside it. The lock is never held across a `yield` to the caller.
+* One connection on one thread of its own, and each operation (a whole append transaction, one
+  page of rows, one report) is one function run there: a transaction cannot interleave with
+  another coroutine's statement, and it costs one hand-over between the event loop and the
+  thread instead of one per statement (aiosqlite's model: each hand-over measured ~100 µs of
+  CPU, and an append took five). A caller that stops waiting (the audit log's commit timeout)
+  does not interrupt the function: its transaction commits or rolls back whole on the thread.
 """
 
 from __future__ import annotations
@@ -20,20 +23,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncGenerator, Iterator, Sequence
+import threading
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from gateway.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
     AuditEvent,
-    chain_events,
-    event_json,
+    chain_rows,
     iso_utc,
 )
 from gateway.audit.errors import AuditStoreError
@@ -50,6 +52,7 @@ from gateway.audit.store import (
 log = logging.getLogger(__name__)
 
 _MAX_ID = 2**63 - 1
+_T = TypeVar("_T")
 
 
 class SqliteAuditStore(BaseAuditStore):
@@ -70,8 +73,8 @@ class SqliteAuditStore(BaseAuditStore):
         if not self._path:
             raise AuditStoreError(f"SQLite URL without a path: {url!r}")
         self._busy_timeout_ms = int(busy_timeout_s * 1000)
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
         t = self._table
         self._insert_sql = (
             f"INSERT INTO {t} (seq, at, department, matter, outcome, prev_hash, hash, entry) "
@@ -93,57 +96,60 @@ class SqliteAuditStore(BaseAuditStore):
         if self._db is not None:
             return
         self._prepare_path()
-        with self._errors("open"):
-            db = await aiosqlite.connect(self._path, isolation_level=None)
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         try:
             with self._errors("open"):
-                await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-                await db.execute("PRAGMA synchronous = FULL")
-                if self._create:
-                    await self._create_schema(db)
-                else:
-                    await self._check_table(db)
+                db = await _on(thread, self._connect)
         except BaseException:
-            await db.close()
+            thread.shutdown(wait=False)
             raise
-        self._db = db
+        self._db, self._thread = db, thread
 
     async def close(self) -> None:
-        async with self._lock:
-            db, self._db = self._db, None
-            if db is not None:
-                await db.close()
+        db, thread = self._db, self._thread
+        self._db = self._thread = None
+        if db is not None and thread is not None:
+            try:
+                await _on(thread, db.close)
+            finally:
+                thread.shutdown(wait=False)
 
     async def append(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
         if not events:
             return []
-        db = self._connection()
-        async with self._lock:
+
+        # Set when the caller stops waiting (the audit log's commit timeout): its lookups are
+        # refused, so a transaction still waiting for the write lock must not commit them later.
+        abandoned = threading.Event()
+
+        def transaction(db: sqlite3.Connection) -> list[AuditEntry]:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                head = self._read_head(db)
+                rows = chain_rows(events, head.seq, head.hash)
+                db.executemany(self._insert_sql, [_row(e, c) for e, c in rows])
+                if abandoned.is_set():
+                    raise AuditStoreError("append abandoned by its caller; rolled back")
+                db.execute("COMMIT")
+            except BaseException:
+                _rollback(db)
+                raise
+            return [entry for entry, _ in rows]
+
+        try:
             with self._errors("append"):
-                try:
-                    # Inside the `try`: if we are cancelled while BEGIN waits for another
-                    # process's lock, BEGIN still completes on aiosqlite's thread later, and the
-                    # ROLLBACK queued behind it must end that transaction.
-                    await db.execute("BEGIN IMMEDIATE")
-                    head = await self._read_head(db)
-                    entries = chain_events(events, head.seq, head.hash)
-                    await db.executemany(self._insert_sql, [_row(e) for e in entries])
-                    await db.execute("COMMIT")
-                except BaseException:
-                    await _rollback(db)
-                    raise
-        return entries
+                return await self._run(transaction)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
 
     async def head(self) -> ChainHead:
-        db = self._connection()
-        async with self._lock:
-            with self._errors("read the head"):
-                return await self._read_head(db)
+        with self._errors("read the head"):
+            return await self._run(self._read_head)
 
     async def iter_rows(
         self, after_seq: int | None = 0, batch: int = 1000
     ) -> AsyncGenerator[StoredRow, None]:
-        db = self._connection()
         last: tuple[int, int] | None = None if after_seq is None else (after_seq, _MAX_ID)
         while True:
             params: tuple[int, ...]
@@ -151,9 +157,8 @@ class SqliteAuditStore(BaseAuditStore):
                 sql, params = self._first_page_sql, (batch,)
             else:
                 sql, params = self._page_sql, (last[0], last[0], last[1], batch)
-            async with self._lock:
-                with self._errors("read"):
-                    page = list(await db.execute_fetchall(sql, params))
+            with self._errors("read"):
+                page = await self._run(_fetchall(sql, params))
             for id_, seq, prev_hash, hash_, content, at, department, matter, outcome in page:
                 yield StoredRow(
                     seq=seq,
@@ -182,10 +187,8 @@ class SqliteAuditStore(BaseAuditStore):
             sql += " AND department = ?"
             params.append(department)
         sql += " GROUP BY department, matter, outcome"
-        db = self._connection()
-        async with self._lock:
-            with self._errors("report usage"):
-                rows = await db.execute_fetchall(sql, params)
+        with self._errors("report usage"):
+            rows = await self._run(_fetchall(sql, params))
         return sort_usage([UsageRow(d, m, o, n) for d, m, o, n in rows])
 
     def _prepare_path(self) -> None:
@@ -206,27 +209,43 @@ class SqliteAuditStore(BaseAuditStore):
                 f"cannot create the directory of the audit database {path}: {exc.strerror}"
             ) from exc
 
-    def _connection(self) -> aiosqlite.Connection:
-        if self._db is None:
+    async def _run(self, function: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `function` with the connection on the store's thread."""
+        db, thread = self._db, self._thread
+        if db is None or thread is None:
             raise AuditStoreError(f"audit store {self.url} is not open")
-        return self._db
+        return await _on(thread, function, db)
 
-    async def _read_head(self, db: aiosqlite.Connection) -> ChainHead:
-        async with db.execute(self._head_sql) as cursor:
-            row = await cursor.fetchone()
+    def _connect(self) -> sqlite3.Connection:
+        """Runs on the store's thread, which then owns the connection for its lifetime."""
+        timeout_s = self._busy_timeout_ms / 1000
+        db = sqlite3.connect(self._path, timeout=timeout_s, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            db.execute("PRAGMA synchronous = FULL")
+            if self._create:
+                self._create_schema(db)
+            else:
+                self._check_table(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _read_head(self, db: sqlite3.Connection) -> ChainHead:
+        row = db.execute(self._head_sql).fetchone()
         return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(int(row[0]), str(row[1]))
 
-    async def _create_schema(self, db: aiosqlite.Connection) -> None:
-        mode = await db.execute_fetchall("PRAGMA journal_mode = WAL")
-        journal = str(next(iter(mode))[0]).lower()
+    def _create_schema(self, db: sqlite3.Connection) -> None:
+        journal = str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
         if journal not in ("wal", "memory"):
             log.warning(
                 "audit database %s: WAL not available, journal mode is %s", self._path, journal
             )
         t = self._table
         try:
-            await db.execute("BEGIN IMMEDIATE")
-            await db.execute(
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
                 f"CREATE TABLE IF NOT EXISTS {t} ("
                 " id INTEGER PRIMARY KEY,"
                 " seq INTEGER NOT NULL,"
@@ -238,18 +257,18 @@ class SqliteAuditStore(BaseAuditStore):
                 " hash TEXT NOT NULL,"
                 " entry TEXT NOT NULL)"
             )
-            await db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {t}_seq ON {t} (seq)")
-            await db.execute(f"CREATE INDEX IF NOT EXISTS {t}_at ON {t} (at)")
-            await db.execute("COMMIT")
+            db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {t}_seq ON {t} (seq)")
+            db.execute(f"CREATE INDEX IF NOT EXISTS {t}_at ON {t} (at)")
+            db.execute("COMMIT")
         except BaseException:
-            await _rollback(db)
+            _rollback(db)
             raise
 
-    async def _check_table(self, db: aiosqlite.Connection) -> None:
-        found = await db.execute_fetchall(
+    def _check_table(self, db: sqlite3.Connection) -> None:
+        found = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self._table,)
-        )
-        if not list(found):
+        ).fetchone()
+        if found is None:
             raise AuditStoreError(f"no audit table {self._table!r} in {self._path}")
 
     @contextmanager
@@ -261,7 +280,7 @@ class SqliteAuditStore(BaseAuditStore):
             raise AuditStoreError(f"audit store {self.url}: cannot {doing}: {exc}") from exc
 
 
-def _row(entry: AuditEntry) -> tuple[Any, ...]:
+def _row(entry: AuditEntry, content: str) -> tuple[Any, ...]:
     return (
         entry.seq,
         iso_utc(entry.at),
@@ -270,11 +289,23 @@ def _row(entry: AuditEntry) -> tuple[Any, ...]:
         entry.outcome.value,
         entry.prev_hash,
         entry.hash,
-        event_json(entry),
+        content,
     )
 
 
-async def _rollback(db: aiosqlite.Connection) -> None:
+def _rollback(db: sqlite3.Connection) -> None:
     """Roll back if a transaction is still open; after a failed COMMIT there may be none."""
-    with suppress(sqlite3.Error):
-        await db.execute("ROLLBACK")
+    if db.in_transaction:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
+def _fetchall(sql: str, params: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Any]]:
+    def fetch(db: sqlite3.Connection) -> list[Any]:
+        return db.execute(sql, params).fetchall()
+
+    return fetch
+
+
+async def _on(thread: ThreadPoolExecutor, function: Callable[..., _T], *args: Any) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(thread, function, *args)

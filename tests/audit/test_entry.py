@@ -16,6 +16,7 @@ from gateway.audit.entry import (
     Outcome,
     canonical_bytes,
     chain_events,
+    chain_rows,
     compute_hash,
     entry_from_row,
     event_json,
@@ -141,3 +142,10 @@ def test_passwords_are_redacted_from_store_urls() -> None:
         redact_url("postgresql://gw:s3cret@db:5432/credit") == "postgresql://gw:***@db:5432/credit"
     )
     assert redact_url("sqlite:///var/audit.db") == "sqlite:///var/audit.db"
+
+
+def test_chain_rows_store_the_content_event_json_would() -> None:
+    events = [event(), event(subject="11010519491231002X")]
+    for entry, stored in chain_rows(events, 3, GENESIS_HASH):
+        assert stored == event_json(entry)
+        assert entry.expected_hash() == entry.hash
