@@ -320,11 +320,181 @@ class CommerceRecord(SubjectRecord):
     ecommerce_checks: list[EcommerceCheck] = Field(default_factory=list)
 
 
+class BidRole(enum.Enum):
+    """The part a subject played in a public-resource trading project."""
+
+    BIDDER = "BIDDER"
+    WINNER = "WINNER"
+    CONSORTIUM_MEMBER = "CONSORTIUM_MEMBER"
+
+
+class Bid(RecordModel):
+    """Bidding: the subject's part in one project traded on a public-resource trading platform."""
+
+    project_code: str
+    project_name: str
+    trading_centre: str
+    role: BidRole
+    bid_on: date
+    amount: Decimal | None = Field(default=None, ge=0)
+    """The bid (or, for a winner, the contract) amount in yuan, where published."""
+    result: str
+    """What came of the bid in words: 中标, 未中标, 废标 ..."""
+
+
+class TeacherRecord(RecordModel):
+    """Education: one year's conduct assessment of a teacher [师德师风考核], a natural person."""
+
+    school: str
+    position: str
+    certificate_number: str
+    """The teacher qualification certificate [教师资格证书] number."""
+    year: int
+    conduct_result: str
+    """The assessment's outcome in words: 优秀, 合格, 基本合格, 不合格."""
+    violations: list[str] = Field(default_factory=list)
+    authority: Authority
+
+
+class ResearchViolation(RecordModel):
+    """Education & research: a finding of research misconduct [科研失信行为] in a funded project."""
+
+    project_code: str
+    project_name: str
+    funder: str
+    violation_type: str
+    decided_on: date
+    handling: str
+    """What was decided: funding recovered, project terminated, applications banned ..."""
+    ban_until: date | None = None
+    """The last day of a ban from applying for funded projects, if one was imposed."""
+    authority: Authority
+
+
+class PerformanceStatus(enum.Enum):
+    """How far a judgment debtor has performed the obligation the judgment set."""
+
+    PERFORMED = "PERFORMED"
+    PARTLY_PERFORMED = "PARTLY_PERFORMED"
+    NOT_PERFORMED = "NOT_PERFORMED"
+
+
+class JudgmentDebtorCase(RecordModel):
+    """Court: one publication of the subject as a dishonest judgment debtor [失信被执行人].
+
+    The black-list effect is the court's `ListEntry` (``JUDGMENT_DEBTOR``); the case says why:
+    what the judgment required, how much was performed and what dishonest conduct led to the
+    listing. `exited_on` is the day the subject was removed from the list (performed, settled or
+    the term ended).
+    """
+
+    case_number: str
+    """The enforcement case number, e.g. （2024）湘0102执1234号."""
+    court: Authority
+    filed_on: date
+    published_on: date
+    obligation: str
+    performance: PerformanceStatus
+    dishonest_conduct: str
+    exited_on: date | None = None
+
+
+class CreditReportProviderKind(enum.Enum):
+    """Who issued a credit report: the credit office itself or a third-party credit agency."""
+
+    CREDIT_OFFICE = "CREDIT_OFFICE"
+    AGENCY = "AGENCY"
+
+
+class CreditReportProvider(RecordModel):
+    """The issuer of a credit report.
+
+    A third-party agency has its own USCC (`code`) and the filing number [备案号] under which the
+    credit office admitted it; the credit office has no filing number.
+    """
+
+    kind: CreditReportProviderKind
+    name: str
+    code: str | None = None
+    filing_number: str | None = None
+
+
+class CreditReport(RecordModel):
+    """A credit report [信用报告] on the subject, valid for a limited time."""
+
+    report_number: str
+    provider: CreditReportProvider
+    issued_on: date
+    valid_until: date
+    rating: str
+    """The provider's rating, e.g. AAA, AA, A, BBB, BB, B, C."""
+    purpose: str | None = None
+    """What the report was commissioned for (bidding, financing ...), when stated."""
+
+    def is_valid_on(self, today: date) -> bool:
+        """Still valid on `today` (inclusive): an expired report must never be shown as current."""
+        return self.valid_until >= today
+
+    @property
+    def expired(self) -> bool:
+        """Past its validity in China today (computed when read, so a cached report expires)."""
+        return not self.is_valid_on(today_in_china())
+
+
+class FoodDrugRecord(SubjectRecord):
+    department: ClassVar[str] = "food_drug"
+
+
+class BiddingRecord(SubjectRecord):
+    department: ClassVar[str] = "bidding"
+
+    bids: list[Bid] = Field(default_factory=list)
+
+
+class EducationRecord(SubjectRecord):
+    department: ClassVar[str] = "education"
+
+    teacher_records: list[TeacherRecord] = Field(default_factory=list)
+    research_violations: list[ResearchViolation] = Field(default_factory=list)
+
+
+class TaxRecord(SubjectRecord):
+    department: ClassVar[str] = "tax"
+
+
+class CustomsRecord(SubjectRecord):
+    department: ClassVar[str] = "customs"
+
+
+class CourtRecord(SubjectRecord):
+    department: ClassVar[str] = "court"
+
+    judgment_debtor_cases: list[JudgmentDebtorCase] = Field(default_factory=list)
+
+
+class CreditAgencyRecord(SubjectRecord):
+    department: ClassVar[str] = "credit_agency"
+
+    reports: list[CreditReport] = Field(default_factory=list)
+
+
 RECORD_MODELS: dict[str, type[SubjectRecord]] = {
     model.department: model
-    for model in (EnvironmentRecord, QualityRecord, HealthRecord, CommerceRecord)
+    for model in (
+        EnvironmentRecord,
+        QualityRecord,
+        HealthRecord,
+        CommerceRecord,
+        FoodDrugRecord,
+        BiddingRecord,
+        EducationRecord,
+        TaxRecord,
+        CustomsRecord,
+        CourtRecord,
+        CreditAgencyRecord,
+    )
 }
-"""The record model of each department key."""
+"""The record model of each department key, in the order of the reference registries' ports."""
 
 
 class BatchRequest(RecordModel):

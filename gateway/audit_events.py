@@ -13,10 +13,10 @@ from gateway.audit import AuditEvent, Outcome
 from resolvers.context import RequestContext
 from resolvers.lookups import LookupOutcome
 from resolvers.public_view import hides_records
-from resolvers.subject import SECTION_FIELDS, SubjectRef
+from resolvers.subject import FIELD_DEPARTMENTS, SubjectRef
 
 _SETTLED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
-_FIELD_OF = {department: field for field, department in SECTION_FIELDS.items()}
+_FIELD_OF = {department: field for field, department in FIELD_DEPARTMENTS.items()}
 PII_COORDINATES = frozenset({"Person.idNumber", "IndustryBan.person"})
 
 
@@ -78,6 +78,22 @@ def audit_events(
                 hidden_records_shown=_hidden_shown(ref, returned),
                 sources={d: o.state.value for d, o in ref.outcomes.items()},
                 outcome=Outcome.PARTIAL if failed or denied or withheld else Outcome.OK,
+            )
+        )
+    for officer in context.officer_lookups:
+        failed = any(o.state not in _SETTLED for o in officer.outcomes.values())
+        events.append(
+            AuditEvent(
+                **who,
+                matter=officer.matter,
+                subject=officer.person,
+                subject_kind="NATURAL_PERSON",
+                returned=("Subject.jointMeasures",),
+                masked=not principal.may_see_pii,
+                unmasked_pii=principal.may_see_pii,
+                sources={d: o.state.value for d, o in officer.outcomes.items()},
+                outcome=Outcome.PARTIAL if failed else Outcome.OK,
+                via=f"legal representative of {officer.company}",
             )
         )
     return events

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from connectors.vocabulary import default_vocabulary
 from gateway.config_files import ConfigError, read_toml, validated
+from gateway.measures_file import check_catalogue_measures, load_measures
 from resolvers.catalogue import KNOWN_DEPARTMENTS, Catalogue, Matter
+from resolvers.measures import Measure
 
 _MATTER_ID = re.compile(r"^[A-Z][A-Z0-9-]{2,63}$")
 _MEASURE_ID = re.compile(r"^[PCI]_[A-Z_]+$")
@@ -35,15 +39,15 @@ class _MatterModel(BaseModel):
 
     @field_validator("department")
     @classmethod
-    def _department(cls, value: str) -> str:
-        if value not in KNOWN_DEPARTMENTS:
+    def _department(cls, value: str, info: ValidationInfo) -> str:
+        if value not in _known(info):
             raise ValueError(f"unknown department {value!r}")
         return value
 
     @field_validator("sections")
     @classmethod
-    def _sections(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in KNOWN_DEPARTMENTS]
+    def _sections(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        unknown = [s for s in value if s not in _known(info)]
         if unknown:
             raise ValueError(f"unknown sections {unknown}")
         return value
@@ -57,15 +61,24 @@ class _MatterModel(BaseModel):
         return value
 
 
+def _known(info: ValidationInfo) -> Collection[str]:
+    """The built-in departments, and any a deployment added with a connector plug-in."""
+    context = info.context
+    extra = context.get("departments", ()) if isinstance(context, dict) else ()
+    return KNOWN_DEPARTMENTS | frozenset(extra)
+
+
 class _CatalogueModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     matters: list[_MatterModel]
 
 
-def load_catalogue(path: Path) -> Catalogue:
+def load_catalogue(path: Path, departments: Collection[str] = ()) -> Catalogue:
+    """The catalogue of `path`; its matters may name the built-in departments and `departments`
+    (those a deployment serves through connector plug-ins)."""
     _, data = read_toml(path, "catalogue")
-    model = validated(_CatalogueModel, data, str(path))
+    model = validated(_CatalogueModel, data, str(path), {"departments": tuple(departments)})
     seen: set[str] = set()
     for matter in model.matters:
         if matter.id in seen:
@@ -86,3 +99,29 @@ def load_catalogue(path: Path) -> Catalogue:
             for m in model.matters
         )
     )
+
+
+def load_matters_and_measures(
+    catalogue_path: Path, measures_path: Path, departments: Collection[str] = ()
+) -> tuple[Catalogue, tuple[Measure, ...]]:
+    """The catalogue and the measures catalogue, checked against each other and against the
+    vocabulary of lists and grades, so a matter can never cite a measure that does not exist nor
+    a measure target a list no registry can send."""
+    vocabulary = default_vocabulary()
+    measures = load_measures(
+        measures_path,
+        known_lists=vocabulary.lists.keys(),
+        known_grades={
+            f"{scheme.id}:{value.value}"
+            for scheme in vocabulary.schemes.values()
+            for value in scheme.values
+        },
+    )
+    catalogue = load_catalogue(catalogue_path, departments)
+    check_catalogue_measures(
+        catalogue,
+        measures,
+        catalogue_source=str(catalogue_path),
+        measures_source=str(measures_path),
+    )
+    return catalogue, measures

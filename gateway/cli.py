@@ -5,20 +5,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from yarl import URL
 
+from connectors.catalog import department_record_model
+from connectors.conformance import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SLOW_MS,
+    DEFAULT_TIMEOUT_S,
+    ConformanceReport,
+    Verdict,
+    check_registry,
+)
+from connectors.plugins import ENTRY_POINT_GROUP, PluginError, installed_plugins, load_plugin
 from gateway.app import create_app
 from gateway.audit import AuditError, open_store
 from gateway.audit.cli import add_audit_parser, run_audit_command
-from gateway.catalogue_file import load_catalogue
+from gateway.catalogue_file import load_matters_and_measures
 from gateway.config_files import ConfigError
 from gateway.policy import load_policy
 from gateway.settings import DEFAULTS_DIR, Settings, load_settings
@@ -64,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--config", type=Path, default=DEFAULTS_DIR / "demo.toml")
 
     add_audit_parser(commands)
+    add_connectors_parser(commands)
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
@@ -106,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             settings = load_settings(args.config) if args.config else Settings()
             return run_audit_command(args, settings.audit.url, table=settings.audit.table)
+        if args.command == "connectors":
+            return run_connectors_command(args)
         if args.command == "export-schema":
             sdl = export_sdl()
             if args.output is None:
@@ -133,11 +148,149 @@ def parse_ttl(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def add_connectors_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connectors = commands.add_parser(
+        "connectors", help="list connector plug-ins; check a registry against the registry API"
+    )
+    actions = connectors.add_subparsers(dest="connectors_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="the installed connector plug-ins")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    check = actions.add_parser(
+        "check",
+        help="check a live registry against the registry API (exit 0 pass, 1 fail, 2 usage)",
+        description="Call a registry as the gateway does and report, check by check, whether it "
+        "serves the registry API (registries/openapi.yaml) with valid records of the department.",
+    )
+    check.add_argument("url", help="the registry's base URL (before /v1)")
+    check.add_argument("--department", required=True, help="the department key it serves")
+    check.add_argument(
+        "--ids", nargs="+", default=[], metavar="ID", help="ids it holds (default: listed ones)"
+    )
+    check.add_argument(
+        "--samples",
+        type=_positive(int),
+        default=DEFAULT_SAMPLES,
+        help=f"listed ids to check without --ids (default {DEFAULT_SAMPLES})",
+    )
+    check.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds each request may take (default {DEFAULT_TIMEOUT_S:g})",
+    )
+    check.add_argument(
+        "--slow-ms",
+        type=_positive(float),
+        default=DEFAULT_SLOW_MS,
+        help=f"warn about an endpoint slower than this (default {DEFAULT_SLOW_MS:g} ms)",
+    )
+    check.add_argument("--plugin", help="take the record model from this installed plug-in")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def run_connectors_command(args: argparse.Namespace) -> int:
+    if args.connectors_command == "list":
+        return _list_plugins(args.format)
+    url = URL(args.url)
+    if url.scheme not in ("http", "https") or not url.host:
+        print(f"credit-gateway: not an http(s) URL: {args.url!r}", file=sys.stderr)
+        return 2
+    try:
+        model, origin = department_record_model(args.department, args.plugin)
+    except (LookupError, PluginError) as exc:
+        print(f"credit-gateway: {exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(
+        check_registry(
+            args.url,
+            args.department,
+            model,
+            ids=args.ids,
+            samples=int(args.samples),
+            timeout_s=args.timeout,
+            slow_ms=args.slow_ms,
+        )
+    )
+    if args.format == "json":
+        print(json.dumps({**report.to_dict(), "record_model_origin": origin}, ensure_ascii=False))
+    else:
+        print(format_report(report, origin))
+    return 0 if report.passed else 1
+
+
+def format_report(report: ConformanceReport, origin: str) -> str:
+    """The report as aligned lines: verdict, check, subject (if any), reason."""
+    width = max((len(check.name) for check in report.checks), default=0)
+    lines = [
+        f"registry {report.url}: department {report.department}, "
+        f"record model {report.record_model} ({origin})",
+        "",
+    ]
+    for check in report.checks:
+        reason = f"{check.subject}  {check.reason}" if check.subject else check.reason
+        lines.append(f"{check.verdict.value}  {check.name:<{width}}  {reason}")
+    counts = ", ".join(f"{report.count(v)} {v.value.lower()}" for v in Verdict)
+    outcome = "PASS" if report.passed else "FAIL"
+    lines += ["", f"result: {outcome} ({counts}) in {report.elapsed_s:.2f} s"]
+    return "\n".join(lines)
+
+
+def _list_plugins(form: str) -> int:
+    rows: list[dict[str, str | None]] = []
+    broken = False
+    for info in installed_plugins():
+        row: dict[str, str | None] = {
+            "name": info.name,
+            "object": info.value,
+            "distribution": info.distribution,
+            "version": info.version,
+            "package": info.package,
+            "record_model": None,
+            "department": None,
+            "error": None,
+        }
+        try:
+            model = load_plugin(info.name).record_model
+            row["record_model"] = f"{model.__module__}.{model.__qualname__}"
+            row["department"] = model.department or None
+        except PluginError as exc:
+            row["error"] = str(exc)
+            broken = True
+        rows.append(row)
+    if form == "json":
+        print(json.dumps({"group": ENTRY_POINT_GROUP, "plugins": rows}, ensure_ascii=False))
+    elif not rows:
+        print(f"no connector plug-ins installed (entry point group {ENTRY_POINT_GROUP})")
+    else:
+        for row in rows:
+            print(f"{row['name']}  {row['package']}  {row['object']}")
+            if row["error"] is None:
+                print(f"    record model {row['record_model']} (department {row['department']})")
+            else:
+                print(f"    error: {row['error']}")
+    return 1 if broken else 0
+
+
 def preflight(settings: Settings) -> None:
     """Load what the app loads at start (policy, catalogue, audit store) and fail here, with one
     clear line, rather than inside the server's start-up with a traceback."""
     load_policy(settings.access.policy, build_schema()._schema)
-    load_catalogue(settings.access.catalogue)
+    load_matters_and_measures(
+        settings.access.catalogue, settings.access.measures, settings.enabled_connectors
+    )
 
     async def open_audit() -> None:
         store = open_store(settings.audit.url, table=settings.audit.table)

@@ -31,9 +31,9 @@ def read_toml(path: Path, what: str) -> tuple[str, dict[str, Any]]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
-def validated(model: type[M], data: Any, source: str) -> M:
+def validated(model: type[M], data: Any, source: str, context: dict[str, Any] | None = None) -> M:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: {error['msg']}"

@@ -93,6 +93,7 @@ async def graphql_endpoint(request: Request) -> Response:
         catalogue=services.catalogue,
         usage=services.audit.store.usage,
         max_batch=services.settings.graphql.max_batch,
+        measures=services.measures,
     )
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal

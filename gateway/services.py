@@ -14,13 +14,14 @@ import strawberry
 
 from connectors.catalog import build_connector
 from gateway.audit import AuditLog, start_audit_log, stop_audit_log
-from gateway.catalogue_file import load_catalogue
+from gateway.catalogue_file import load_matters_and_measures
 from gateway.execution import Executor
 from gateway.policy import load_policy
 from gateway.settings import Settings
 from gateway.source import Source
 from gateway.tokens import TokenVerifier
 from resolvers.catalogue import Catalogue
+from resolvers.measures import Measure
 from schema import build_schema
 
 
@@ -33,6 +34,7 @@ class Services:
     executor: Executor
     verifier: TokenVerifier
     catalogue: Catalogue
+    measures: tuple[Measure, ...]
     audit: AuditLog
 
     @classmethod
@@ -55,13 +57,17 @@ class Services:
         policy = load_policy(settings.access.policy, schema._schema)
         executor = Executor(schema, settings.graphql, policy, settings.access.strict)
         verifier = TokenVerifier(settings.auth, session)
-        catalogue = load_catalogue(settings.access.catalogue)
+        catalogue, measures = load_matters_and_measures(
+            settings.access.catalogue, settings.access.measures, settings.enabled_connectors
+        )
         try:
             audit = await start_audit_log(settings.audit)
         except BaseException:
             await session.close()
             raise
-        return cls(settings, session, sources, schema, executor, verifier, catalogue, audit)
+        return cls(
+            settings, session, sources, schema, executor, verifier, catalogue, measures, audit
+        )
 
     async def aclose(self) -> None:
         """Finish the lookups in flight, commit their audit entries, then close."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connectors.catalog import DEPARTMENTS
+from connectors.catalog import BUILTIN, connector_config_problems
 from connectors.settings import ConnectorSettings
 from gateway.audit.settings import AuditSettings
 from gateway.auth_settings import AuthSettings
@@ -58,6 +58,8 @@ class AccessSettings(_Section):
     """Refuse a whole operation that asks for anything denied, instead of nulling those fields."""
     catalogue: Path = DEFAULTS_DIR / "catalogue.toml"
     """The catalogue of administrative matters that officials' lookups must name."""
+    measures: Path = DEFAULTS_DIR / "measures.toml"
+    """The joint reward and punishment measures that matters cite."""
 
 
 class Settings(_Section):
@@ -69,24 +71,25 @@ class Settings(_Section):
     http: HttpClientSettings = HttpClientSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _known_departments(self) -> Settings:
-        unknown = sorted(set(self.connectors) - set(DEPARTMENTS))
-        if unknown:
-            raise ValueError(
-                f"unknown department(s) in [connectors]: {', '.join(unknown)}; "
-                f"known: {', '.join(DEPARTMENTS)}"
-            )
-        return self
+    @field_validator("connectors", mode="after")
+    @classmethod
+    def _known_departments(
+        cls, connectors: dict[str, ConnectorSettings]
+    ) -> dict[str, ConnectorSettings]:
+        """Built-in departments, and departments served by an installed connector plug-in (which
+        is imported and checked here, so a broken one fails the config, not a lookup)."""
+        problems = connector_config_problems(connectors)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return connectors
 
     @property
     def enabled_connectors(self) -> dict[str, ConnectorSettings]:
-        """Enabled departments in the catalogue's order (the order of sections and sources)."""
-        return {
-            key: self.connectors[key]
-            for key in DEPARTMENTS
-            if key in self.connectors and self.connectors[key].enabled
-        }
+        """Enabled departments: the built-in ones in the catalogue's order (the section departments
+        first, in the order of their sections), then plug-in departments in the config's order."""
+        ordered = [key for key in BUILTIN if key in self.connectors]
+        ordered += [key for key in self.connectors if key not in BUILTIN]
+        return {key: self.connectors[key] for key in ordered if self.connectors[key].enabled}
 
 
 def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> Settings:

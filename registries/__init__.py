@@ -13,7 +13,7 @@ from registries.departments import DEPARTMENTS, UnknownDepartment
 from registries.faults import Fault, Faults, FaultSwitch
 from registries.server import RegistryServer
 from registries.stats import RegistryStats
-from registries.subjects import Profile, SubjectKind, SubjectSeed
+from registries.subjects import Profile, Story, SubjectKind, SubjectSeed
 
 __all__ = [
     "DEFAULT_PORT_OFFSETS",
@@ -27,6 +27,7 @@ __all__ = [
     "RegistryServer",
     "RegistryState",
     "RegistryStats",
+    "Story",
     "SubjectKind",
     "SubjectSeed",
     "UnknownDepartment",

@@ -30,6 +30,13 @@ class Branch(enum.Enum):
     ECOLOGY = "ecology"
     MARKET = "market"
     HEALTH = "health"
+    DRUG = "drug"
+    DEVELOPMENT = "development"
+    EDUCATION = "education"
+    SCIENCE = "science"
+    TAX = "tax"
+    CUSTOMS = "customs"
+    COURT = "court"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,28 +51,64 @@ _PROVINCIAL = {
     Branch.ECOLOGY: "湖南省生态环境厅",
     Branch.MARKET: "湖南省市场监督管理局",
     Branch.HEALTH: "湖南省卫生健康委员会",
+    Branch.DRUG: "湖南省药品监督管理局",
+    Branch.DEVELOPMENT: "湖南省发展和改革委员会",
+    Branch.EDUCATION: "湖南省教育厅",
+    Branch.SCIENCE: "湖南省科学技术厅",
+    Branch.TAX: "国家税务总局湖南省税务局",
+    Branch.COURT: "湖南省高级人民法院",
 }
 _CITY_SUFFIX = {
     Branch.ECOLOGY: "生态环境局",
     Branch.MARKET: "市场监督管理局",
     Branch.HEALTH: "卫生健康委员会",
+    Branch.DEVELOPMENT: "发展和改革委员会",
+    Branch.EDUCATION: "教育局",
+    Branch.SCIENCE: "科学技术局",
+    Branch.COURT: "中级人民法院",
 }
 _COUNTY_SUFFIX = {
     Branch.MARKET: "市场监督管理局",
     Branch.HEALTH: "卫生健康局",
+    Branch.DEVELOPMENT: "发展和改革局",
+    Branch.EDUCATION: "教育局",
+    Branch.COURT: "人民法院",
 }
+CUSTOMS_OFFICE = "长沙海关"
+"""Hunan's direct customs; it certifies and grades every enterprise of the province."""
 
 
 def government_code(name: str, division_code: str) -> str:
     """A stable, valid USCC of an organ of state: 11, its division, an org code from its name."""
+    return named_code("11", name, division_code)
+
+
+def named_code(prefix: str, name: str, division_code: str) -> str:
+    """A stable, valid USCC for a named organisation outside the dataset (an office, an agency)."""
     digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big")
-    return make_uscc("11", division_code, f"{digest % 10**8:08d}")
+    return make_uscc(prefix, division_code, f"{digest % 10**8:08d}")
 
 
 @functools.cache
 def office(branch: Branch, level: Level, division: Division) -> Office:
-    """The `branch` office at `level` over `division` (ignored at province level)."""
+    """The `branch` office at `level` over `division` (ignored at province level).
+
+    Drug supervision has only a provincial office and customs only 长沙海关 (whatever the level);
+    tax offices belong to the State Taxation Administration (国家税务总局长沙市税务局 ...); the
+    ecology and tax offices of counties are branches named after the city.
+    """
     city = division.city
+    if branch is Branch.CUSTOMS:
+        name = CUSTOMS_OFFICE
+        return Office(Authority(name=name, code=government_code(name, "430100")), "长关")
+    if branch is Branch.DRUG:
+        level = Level.PROVINCE
+    if branch is Branch.TAX and level is not Level.PROVINCE:
+        place = city.name if level is Level.CITY else division.full_name
+        code = city.code if level is Level.CITY else division.code
+        abbr = city.abbr if level is Level.CITY else city.abbr + division.abbr
+        name = f"国家税务总局{place}税务局"
+        return Office(Authority(name=name, code=government_code(name, code)), abbr)
     if level is Level.PROVINCE:
         name, code, abbr = _PROVINCIAL[branch], PROVINCE_CODE, PROVINCE_ABBR
     elif level is Level.CITY:

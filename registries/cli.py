@@ -1,8 +1,9 @@
 """Command line of the reference registries, reusable by the gateway's ``demo`` command.
 
-``python -m registries serve`` starts one registry per department on fixed ports (base port plus
-the department's offset, so a demo's URLs are predictable) and prints one JSON line per registry
-once all listen; ``python -m registries samples`` prints the sample subject ids of a dataset.
+``python -m registries serve`` starts one registry per department (all eleven, or those named by
+``--departments``) on fixed ports (base port plus the department's offset, so a demo's URLs are
+predictable) and prints one JSON line per registry once all listen; ``python -m registries
+samples`` prints the sample subject ids of a dataset (`Dataset.samples`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ DEFAULT_PORT_OFFSETS: dict[str, int] = {
     "court": 9,
     "credit_agency": 10,
 }
-"""Port of each department relative to the base port; later departments have theirs reserved."""
+"""Port of each department relative to the base port (fixed: a demo's URLs are predictable)."""
+
+if tuple(DEFAULT_PORT_OFFSETS) != DEPARTMENTS:  # pragma: no cover - a new department needs a port
+    raise RuntimeError("registries.cli.DEFAULT_PORT_OFFSETS must list every department, in order")
 
 DEFAULT_BASE_PORT = 9101
 DEFAULT_HOST = "127.0.0.1"

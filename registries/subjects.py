@@ -14,6 +14,7 @@ Layout of the embedded index:
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import random
 from dataclasses import dataclass
@@ -68,10 +69,39 @@ class Profile(enum.StrEnum):
     """Top grades and, mostly, an honours red-list entry."""
 
 
+class Story(enum.StrEnum):
+    """A turn of a subject's credit story that several departments must tell alike.
+
+    Each department draws its record from its own random stream, so anything two departments must
+    agree on (the court lists a subject whom the tax office grades A) is decided once, here.
+    """
+
+    PLAIN = "PLAIN"
+    """Nothing beyond the profile."""
+    EXITED_BLACK = "EXITED_BLACK"
+    """PENALISED only: was on a black list (court, bidding); every entry has exited or expired."""
+    BLACK_AND_RED = "BLACK_AND_RED"
+    """RED only: also a current dishonest judgment debtor at court, so current black and red."""
+    DISHONEST_OFFICER = "DISHONEST_OFFICER"
+    """Enterprises only: the legal representative is a person the court lists as dishonest."""
+
+
 T = TypeVar("T")
 
 _KIND_CUTS = ((0.85, SubjectKind.LEGAL_PERSON), (0.92, SubjectKind.INDIVIDUAL_BUSINESS))
 _PROFILE_CUTS = ((0.75, Profile.CLEAN), (0.93, Profile.PENALISED), (0.96, Profile.DISHONEST))
+_LARGE_ODDS = {
+    Profile.CLEAN: 0.15,
+    Profile.PENALISED: 0.30,
+    Profile.DISHONEST: 0.40,
+    Profile.RED: 0.50,
+}
+"""Share of enterprises that are large; red-listed ones more often, as award winners are."""
+_STORY_ODDS: dict[Profile, tuple[tuple[float, Story], ...]] = {
+    Profile.PENALISED: ((0.20, Story.EXITED_BLACK), (0.25, Story.DISHONEST_OFFICER)),
+    Profile.DISHONEST: ((0.50, Story.DISHONEST_OFFICER),),
+    Profile.RED: ((0.15, Story.BLACK_AND_RED),),
+}
 
 BIRTH_EPOCH = date(1950, 1, 1)
 BIRTH_LAST = date(2004, 12, 31)
@@ -106,6 +136,9 @@ class SubjectSeed:
     """A business's trade name (字号), the 恒达 of 恒达食品有限公司."""
     established_on: date | None = None
     birth_date: date | None = None
+    large: bool = False
+    """A large enterprise [规模以上企业]: every department that could know it holds it."""
+    story: Story = Story.PLAIN
 
     @property
     def division(self) -> Division:
@@ -143,8 +176,22 @@ class SubjectFactory:
         kind = self._kind(index, rng)
         profile = _cut(rng.random(), _PROFILE_CUTS, Profile.RED)
         if kind is SubjectKind.NATURAL_PERSON:
-            return self._person(index, rng, profile)
-        return self._business(index, rng, kind, profile)
+            subject = self._person(index, rng, profile)
+        else:
+            subject = self._business(index, rng, kind, profile)
+        large, story = self._traits(index, kind, profile)
+        if large or story is not Story.PLAIN:
+            subject = dataclasses.replace(subject, large=large, story=story)
+        return subject
+
+    def _traits(self, index: int, kind: SubjectKind, profile: Profile) -> tuple[bool, Story]:
+        """Size and story, from a stream of their own, so the draws above stay as they were."""
+        rng = random.Random(f"{self._seed}:{index}:traits")
+        large = kind is SubjectKind.LEGAL_PERSON and rng.random() < _LARGE_ODDS[profile]
+        story = _cut(rng.random(), _STORY_ODDS.get(profile, ()), Story.PLAIN)
+        if story is Story.DISHONEST_OFFICER and kind is not SubjectKind.LEGAL_PERSON:
+            story = Story.PLAIN
+        return large, story
 
     def kind_of(self, index: int) -> SubjectKind:
         """The kind of subject `index`, for a tenth of the cost of making the subject."""

@@ -18,7 +18,8 @@ from strawberry.dataloader import DataLoader
 from connectors.errors import SourceState
 from connectors.records import today_in_china
 from resolvers.catalogue import Catalogue
-from resolvers.lookups import Lookup
+from resolvers.lookups import Lookup, OfficerLookup
+from resolvers.measures import Measure
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import ANONYMOUS, Principal
 
@@ -44,8 +45,17 @@ class RequestContext:
     lookups: list[Lookup] = field(default_factory=list)
     """Every subject this request asked for, for the audit."""
     max_batch: int = 100
+    measures: Sequence[Measure] = ()
+    """The joint measures catalogue, in its file's order."""
+    officer_lookups: list[OfficerLookup] = field(default_factory=list)
+    """Legal representatives consulted for joint measures, for the audit."""
     today: date = field(default_factory=today_in_china)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
+
+    def extends_to_officers(self, measure_ids: Iterable[str]) -> bool:
+        """Whether any of these measures also applies because of a company's officers."""
+        wanted = set(measure_ids)
+        return any(m.extends_to_officers for m in self.measures if m.id in wanted)
 
     def _loader(self, department: str) -> DataLoader[str, SourceOutcome]:
         loader = self._loaders.get(department)

@@ -7,10 +7,12 @@ probing ids, is exactly what an audit must show.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from resolvers.outcome import SourceOutcome
     from resolvers.subject import SubjectRef
 
 
@@ -29,3 +31,14 @@ class Lookup:
     matter: str | None
     outcome: LookupOutcome
     ref: SubjectRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerLookup:
+    """A company's legal representative, read to evaluate the company's joint measures: nobody
+    asked for this person, but their records were read, so the audit records that too."""
+
+    person: str
+    company: str
+    matter: str
+    outcomes: Mapping[str, SourceOutcome]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from connectors.errors import SourceError, SourceState
-from connectors.records import Grade, ListCategory, ListEntry, SubjectRecord
+from connectors.records import CreditReport, Grade, ListCategory, ListEntry, SubjectRecord
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
@@ -76,3 +76,10 @@ def resolve_grades(root: SubjectRef) -> list[Grade]:
 
 def _records(root: SubjectRef) -> list[SubjectRecord]:
     return [o.record for o in root.outcomes.values() if o.record is not None]
+
+
+def resolve_reports(root: SubjectRef) -> list[CreditReport]:
+    """Credit reports held about the subject: valid first, then newest first."""
+    reports = [report for record in _records(root) for report in getattr(record, "reports", ())]
+    reports.sort(key=lambda r: (not r.is_valid_on(root.today), -r.issued_on.toordinal()))
+    return reports

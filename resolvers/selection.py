@@ -19,20 +19,69 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
 )
-from graphql.execution.values import VariableValues, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 
 def child_field_names(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     """Names of the fields selected directly below the field being resolved."""
     names: set[str] = set()
-    variables = info.variable_values
-    if not isinstance(variables, VariableValues):
-        # strawberry hands resolvers the plain coerced dict; graphql-core's helper wants its tuple
-        variables = VariableValues(sources={}, coerced=dict(variables or {}))
+    variables = _variables(info)
     for node in info.field_nodes:
         if node.selection_set is not None:
             _collect(node.selection_set, info.fragments, variables, names, set())
     return frozenset(names)
+
+
+def child_field_arguments(info: GraphQLResolveInfo[Any], name: str) -> list[dict[str, Any]]:
+    """The arguments (variables substituted) of every field called `name` selected directly
+    below the field being resolved, aliases included."""
+    parent = info.return_type
+    while hasattr(parent, "of_type"):
+        parent = parent.of_type
+    field_def = getattr(parent, "fields", {}).get(name)
+    if field_def is None:
+        return []
+    variables = _variables(info)
+    nodes: list[FieldNode] = []
+    for node in info.field_nodes:
+        if node.selection_set is not None:
+            _collect_nodes(node.selection_set, info.fragments, variables, name, nodes, set())
+    return [get_argument_values(field_def, node, variables) for node in nodes]
+
+
+def _variables(info: GraphQLResolveInfo[Any]) -> VariableValues:
+    """strawberry hands resolvers the plain coerced dict; graphql-core's helpers want its tuple."""
+    variables = info.variable_values
+    if isinstance(variables, VariableValues):
+        return variables
+    return VariableValues(sources={}, coerced=dict(variables or {}))
+
+
+def _collect_nodes(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    name: str,
+    found: list[FieldNode],
+    seen_fragments: set[str],
+) -> None:
+    for selection in selection_set.selections:
+        if not _included(selection, variables):
+            continue
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                found.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            _collect_nodes(
+                selection.selection_set, fragments, variables, name, found, seen_fragments
+            )
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and selection.name.value not in seen_fragments:
+                seen_fragments.add(selection.name.value)
+                _collect_nodes(
+                    fragment.selection_set, fragments, variables, name, found, seen_fragments
+                )
 
 
 def _collect(

@@ -17,21 +17,41 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from connectors.catalog import DEPARTMENTS
-from connectors.records import today_in_china
+from connectors.records import Person, today_in_china
 from resolvers.catalogue import Matter
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
-from resolvers.lookups import Lookup, LookupOutcome
+from resolvers.lookups import Lookup, LookupOutcome, OfficerLookup
 from resolvers.masking import mask_id_number, mask_name
 from resolvers.outcome import SourceOutcome
-from resolvers.selection import child_field_names
+from resolvers.selection import child_field_arguments, child_field_names
 
-SECTION_FIELDS: dict[str, str] = {to_camel_case(key): key for key in DEPARTMENTS}
+REPORTS_DEPARTMENT = "credit_agency"
+"""Credit agencies hold no section of their own: their reports are `Subject.reports`."""
+JOINT_MEASURES_FIELD = "jointMeasures"
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    """A company's legal representative, and what the departments hold about them: consulted
+    only to evaluate measures that extend to persons in charge (`P_OFFICER_BAN`)."""
+
+    person: Person
+    outcomes: Mapping[str, SourceOutcome]
+
+
+SECTION_FIELDS: dict[str, str] = {
+    to_camel_case(key): key for key in DEPARTMENTS if key != REPORTS_DEPARTMENT
+}
 """GraphQL field of each department's section (`foodDrug` -> `food_drug`)."""
 
-ALL_DEPARTMENT_FIELDS = frozenset({"lists", "grades"})
-"""Fields gathered from every department consulted."""
+FIELD_DEPARTMENTS: dict[str, str] = {**SECTION_FIELDS, "reports": REPORTS_DEPARTMENT}
+"""The department each department-specific field of `Subject` reads."""
+
+ALL_DEPARTMENT_FIELDS = frozenset({"lists", "grades", JOINT_MEASURES_FIELD})
+"""Fields gathered from every department consulted (joint measures: every department its
+matter uses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +73,8 @@ class SubjectRef:
     withheld: frozenset[str] = frozenset()
     """Departments the query asked for but the lookup's matter does not use (not consulted)."""
     matter: str | None = None
+    officers: tuple[Officer, ...] = ()
+    """Legal representatives consulted for joint measures that extend to them."""
 
     @property
     def natural_person(self) -> bool:
@@ -71,7 +93,7 @@ async def resolve_subject(
     except CodedError:
         context.lookups.append(Lookup(id, matter, LookupOutcome.INVALID))
         raise
-    (ref,) = await _load(context, [parsed], child_field_names(info._raw_info), purpose)
+    (ref,) = await _load(context, [parsed], _selected(info), purpose)
     context.lookups.append(Lookup(parsed.value, matter, LookupOutcome.LOOKED_UP, ref))
     return ref
 
@@ -97,7 +119,7 @@ async def resolve_subjects(
         except CodedError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, SubjectId)]
-    refs = iter(await _load(context, valid, child_field_names(info._raw_info), purpose))
+    refs = iter(await _load(context, valid, _selected(info), purpose))
     results: list[SubjectRef | CodedError] = []
     for raw, item in zip(ids, parsed, strict=True):
         if isinstance(item, CodedError):
@@ -119,19 +141,50 @@ def _purpose(context: RequestContext, matter: str | None, ids: Sequence[str]) ->
         raise
 
 
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """What a `subject`/`subjects` field selects below it, as far as planning the loads goes."""
+
+    fields: frozenset[str]
+    measure_matters: tuple[str | None, ...] = ()
+    """The `matter` argument of each `jointMeasures` selected (None: the lookup's own)."""
+
+
+def _selected(info: strawberry.Info[RequestContext, None]) -> _Selection:
+    raw = info._raw_info
+    fields = child_field_names(raw)
+    if JOINT_MEASURES_FIELD not in fields:
+        return _Selection(fields)
+    arguments = child_field_arguments(raw, JOINT_MEASURES_FIELD)
+    return _Selection(fields, tuple(_optional_str(args.get("matter")) for args in arguments))
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 async def _load(
     context: RequestContext,
     subjects: list[SubjectId],
-    fields: Collection[str],
+    selection: _Selection,
     purpose: Matter | None,
 ) -> list[SubjectRef]:
-    """Load what each subject consults: the sections asked for that the matter uses."""
+    """Load what each subject consults: the sections asked for that the matter uses, and what
+    the joint measures of each matter evaluated need (then, for companies, their legal
+    representatives' records, when a measure extends to them)."""
     enabled = tuple(context.sources)
     used = enabled if purpose is None else tuple(d for d in enabled if d in purpose.sections)
+    fields = selection.fields
     withheld = frozenset(
-        SECTION_FIELDS[f] for f in fields if f in SECTION_FIELDS and SECTION_FIELDS[f] not in used
+        FIELD_DEPARTMENTS[f]
+        for f in fields
+        if f in FIELD_DEPARTMENTS
+        and FIELD_DEPARTMENTS[f] in enabled
+        and FIELD_DEPARTMENTS[f] not in used
     )
-    plans = [_consulted(subject.kind, fields, used) for subject in subjects]
+    measure_matters = _measure_matters(context, selection, purpose)
+    for_measures = {d for matter in measure_matters for d in matter.sections if d in enabled}
+    plans = [_consulted(subject.kind, fields, used, for_measures) for subject in subjects]
     wanted = {
         department: [
             s.value
@@ -141,6 +194,7 @@ async def _load(
         for department in enabled
     }
     loaded = await context.load(wanted.items())
+    officers = await _load_officers(context, subjects, loaded, measure_matters)
     mask = not context.principal.may_see_pii
     public_view = context.principal.is_public
     return [
@@ -154,9 +208,72 @@ async def _load(
             context.today,
             withheld,
             purpose.id if purpose is not None else None,
+            officers.get(subject.value, ()),
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
+
+
+def _measure_matters(
+    context: RequestContext, selection: _Selection, purpose: Matter | None
+) -> list[Matter]:
+    """The matters whose joint measures are evaluated. One the principal may not use is left
+    out here: `jointMeasures` refuses it at its own path, and nothing is fetched for it."""
+    matters: dict[str, Matter] = {}
+    for matter_id in selection.measure_matters:
+        if matter_id is None:
+            if purpose is not None:
+                matters[purpose.id] = purpose
+            continue
+        try:
+            found = context.catalogue.purpose(context.principal, matter_id)
+        except CodedError:
+            continue
+        if found is not None:
+            matters[found.id] = found
+    return list(matters.values())
+
+
+async def _load_officers(
+    context: RequestContext,
+    subjects: list[SubjectId],
+    loaded: Mapping[tuple[str, str], SourceOutcome],
+    matters: list[Matter],
+) -> dict[str, tuple[Officer, ...]]:
+    """The legal representatives of the companies looked up, with the records of every
+    department their matters use, when one of those matters applies a measure that extends to
+    persons in charge. A second round of loads, so only queries that need it pay for it."""
+    officer_matters = [m for m in matters if context.extends_to_officers(m.measures)]
+    departments = [d for d in context.sources if any(d in m.sections for m in officer_matters)]
+    if not departments:
+        return {}
+    people: dict[str, tuple[SubjectId, Person]] = {}
+    for subject in subjects:
+        if subject.kind is SubjectKind.NATURAL_PERSON:
+            continue
+        outcome = loaded.get(("commerce", subject.value))
+        registration = getattr(outcome.record, "registration", None) if outcome else None
+        person = registration.legal_representative if registration is not None else None
+        if person is None or person.id_number is None:
+            continue
+        try:
+            parsed = parse_subject_id(person.id_number, context.today)
+        except CodedError:
+            continue
+        if parsed.kind is SubjectKind.NATURAL_PERSON:
+            people[subject.value] = (parsed, person)
+    if not people:
+        return {}
+    ids = sorted({parsed.value for parsed, _ in people.values()})
+    answers = await context.load((department, ids) for department in departments)
+    officers: dict[str, tuple[Officer, ...]] = {}
+    for subject_value, (parsed, person) in people.items():
+        outcomes = {d: answers[(d, parsed.value)] for d in departments}
+        officers[subject_value] = (Officer(person, outcomes),)
+        context.officer_lookups.append(
+            OfficerLookup(parsed.value, subject_value, officer_matters[0].id, outcomes)
+        )
+    return officers
 
 
 def _shown_id(subject: SubjectId, mask: bool) -> str:
@@ -166,19 +283,26 @@ def _shown_id(subject: SubjectId, mask: bool) -> str:
 
 
 def _consulted(
-    kind: SubjectKind, fields: Collection[str], enabled: tuple[str, ...]
+    kind: SubjectKind,
+    fields: Collection[str],
+    enabled: tuple[str, ...],
+    for_measures: Collection[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(departments consulted, departments the name comes from) for one subject."""
     name_sources = _name_sources(kind, enabled)
     wanted: set[str] = set()
     for selected in fields:
-        if selected in SECTION_FIELDS:
-            wanted.add(SECTION_FIELDS[selected])
+        if selected in FIELD_DEPARTMENTS:
+            wanted.add(FIELD_DEPARTMENTS[selected])
+        elif selected == JOINT_MEASURES_FIELD:
+            wanted.update(for_measures)
         elif selected in ALL_DEPARTMENT_FIELDS:
             wanted.update(enabled)
         elif selected == "name":
             wanted.update(name_sources)
-    return tuple(d for d in enabled if d in wanted), name_sources
+    consulted = tuple(d for d in enabled if d in wanted)
+    extra = tuple(d for d in for_measures if d in wanted and d not in enabled)
+    return consulted + extra, name_sources
 
 
 def _name_sources(kind: SubjectKind, enabled: tuple[str, ...]) -> tuple[str, ...]:

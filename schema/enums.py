@@ -10,9 +10,12 @@ import strawberry
 
 from connectors.errors import SourceState
 from connectors.records import (
+    BidRole,
+    CreditReportProviderKind,
     InspectionResult,
     ListCategory,
     PenaltyKind,
+    PerformanceStatus,
     PublicityState,
     RegistrationStatus,
     Severity,
@@ -44,12 +47,23 @@ strawberry.enum(
         "identity number)."
     ),
 )
+strawberry.enum(BidRole, description="The subject's part in a public-resource bid.")
+strawberry.enum(
+    PerformanceStatus, description="How far a judgment debtor has performed the obligation."
+)
+strawberry.enum(
+    CreditReportProviderKind,
+    description="Who issued a credit report: the credit office or a credit service agency.",
+)
 strawberry.enum(SourceState, description="How one department's part of a profile was obtained.")
 
 __all__ = [
+    "BidRole",
+    "CreditReportProviderKind",
     "InspectionResult",
     "ListCategory",
     "PenaltyKind",
+    "PerformanceStatus",
     "PublicityState",
     "RegistrationStatus",
     "Severity",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import joint_measures as measure_resolvers
 from resolvers import matters as matter_resolvers
 from resolvers import subject as subject_resolvers
 from resolvers import usage as usage_resolvers
+from schema.measures import Measure
 from schema.subject import Matter, Subject, UsageRow
 
 _MATTER = (
@@ -29,6 +31,11 @@ class Query:
         resolver=matter_resolvers.resolve_matters,
         graphql_type=list[Matter],
         description="The published catalogue of administrative matters, or one department's.",
+    )
+    measures = strawberry.field(
+        resolver=measure_resolvers.resolve_measures,
+        graphql_type=list[Measure],
+        description="The published catalogue of joint reward and punishment measures.",
     )
     usage = strawberry.field(
         resolver=usage_resolvers.resolve_usage,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from schema.enums import InspectionResult, RegistrationStatus
+from schema.enums import BidRole, InspectionResult, PerformanceStatus, RegistrationStatus
 from schema.records import (
     Authority,
     CreditGrade,
@@ -107,4 +107,106 @@ class CommerceSection(Section):
     registration: Registration | None = strawberry.field(description="Market registration.")
     ecommerce_checks: list[EcommerceCheck] = strawberry.field(
         description="E-commerce supervision checks."
+    )
+
+
+@strawberry.type(description="Food and drug: grade A–D, licences, penalties, inspections.")
+class FoodDrugSection(Section):
+    inspections: list[Inspection] = strawberry.field(
+        description="Food and drug sampling inspections and on-site checks."
+    )
+
+
+@strawberry.type(description="A bid in a public-resource trading project.")
+class Bid:
+    project_code: str = strawberry.field(description="Project code at the trading centre.")
+    project_name: str = strawberry.field(description="Name of the project.")
+    trading_centre: str = strawberry.field(description="Public-resource trading centre.")
+    role: BidRole = strawberry.field(description="BIDDER, WINNER or CONSORTIUM_MEMBER.")
+    bid_on: date = strawberry.field(description="Date of the bid.")
+    amount: Decimal | None = strawberry.field(description="Amount bid, in yuan.")
+    result: str = strawberry.field(description="Outcome of the bid, e.g. 中标 or 未中标.")
+
+
+@strawberry.type(
+    description="Public-resource trading: bidder records, bidding violations, the blacklist."
+)
+class BiddingSection(Section):
+    bids: list[Bid] = strawberry.field(description="Bids in public-resource trading projects.")
+
+
+@strawberry.type(description="A teacher's annual conduct record.")
+class TeacherRecord:
+    school: str = strawberry.field(description="School employing the teacher.")
+    position: str = strawberry.field(description="Position held.")
+    certificate_number: str = strawberry.field(description="Teacher qualification certificate.")
+    year: int = strawberry.field(description="Year assessed.")
+    conduct_result: str = strawberry.field(description="Conduct assessment, e.g. 合格.")
+    violations: list[str] = strawberry.field(description="Violations of teachers' ethics found.")
+    authority: Authority = strawberry.field(description="Assessing education authority.")
+
+
+@strawberry.type(description="A research integrity violation decided by a funder or authority.")
+class ResearchViolation:
+    project_code: str = strawberry.field(description="Code of the research project.")
+    project_name: str = strawberry.field(description="Name of the research project.")
+    funder: str = strawberry.field(description="Funding body.")
+    violation_type: str = strawberry.field(description="Kind of misconduct, e.g. 数据造假.")
+    decided_on: date = strawberry.field(description="Date of the decision.")
+    handling: str = strawberry.field(description="How it was handled.")
+    ban_until: date | None = strawberry.field(
+        description="Last day the subject may not apply for projects; null if no ban."
+    )
+    authority: Authority = strawberry.field(description="Deciding authority.")
+
+
+@strawberry.type(
+    description="Education and research: teacher credit records, research integrity violations."
+)
+class EducationSection(Section):
+    teacher_records: list[TeacherRecord] = strawberry.field(
+        description="Annual teacher conduct records (natural persons)."
+    )
+    research_violations: list[ResearchViolation] = strawberry.field(
+        description="Research integrity violations."
+    )
+
+
+@strawberry.type(
+    description=(
+        "Tax: the taxpayer credit grade by year (A, B, M, C, D), major tax violations and their "
+        "penalties."
+    )
+)
+class TaxSection(Section):
+    pass
+
+
+@strawberry.type(description="Customs: the enterprise credit grade and AEO certification.")
+class CustomsSection(Section):
+    pass
+
+
+@strawberry.type(description="A case in which the subject is a dishonest judgment debtor.")
+class JudgmentDebtorCase:
+    case_number: str = strawberry.field(
+        description="Enforcement case number, e.g. （2024）湘0102执1234号."
+    )
+    court: Authority = strawberry.field(description="Enforcing court.")
+    filed_on: date = strawberry.field(description="Date the case was filed.")
+    published_on: date = strawberry.field(description="Date the debtor was published as dishonest.")
+    obligation: str = strawberry.field(description="Obligation set by the legal document.")
+    performance: PerformanceStatus = strawberry.field(
+        description="PERFORMED, PARTLY_PERFORMED or NOT_PERFORMED."
+    )
+    dishonest_conduct: str = strawberry.field(description="The dishonest conduct found.")
+    exited_on: date | None = strawberry.field(
+        description="Date the debtor was removed from the list, if removed."
+    )
+
+
+@strawberry.type(description="Courts: dishonest judgment debtors [失信被执行人].")
+class CourtSection(Section):
+    judgment_debtor_cases: list[JudgmentDebtorCase] = strawberry.field(
+        description="Enforcement cases in which the subject is a dishonest judgment debtor."
     )

@@ -6,12 +6,26 @@ from datetime import datetime
 
 import strawberry
 
+from resolvers import joint_measures as measure_resolvers
 from resolvers import sections as section_resolvers
 from resolvers import sources as source_resolvers
 from resolvers import subject as subject_resolvers
 from schema.enums import SourceState, SubjectKind
+from schema.measures import MeasureEvaluation
 from schema.records import CreditGrade, ListEntry
-from schema.sections import CommerceSection, EnvironmentSection, HealthSection, QualitySection
+from schema.reports import CreditReport
+from schema.sections import (
+    BiddingSection,
+    CommerceSection,
+    CourtSection,
+    CustomsSection,
+    EducationSection,
+    EnvironmentSection,
+    FoodDrugSection,
+    HealthSection,
+    QualitySection,
+    TaxSection,
+)
 
 
 @strawberry.type(description="How one department's part of the profile was obtained.")
@@ -65,6 +79,36 @@ class Subject:
         graphql_type=CommerceSection | None,
         description="Commerce and market regulation records; null if none or if it failed.",
     )
+    food_drug = strawberry.field(
+        resolver=section_resolvers.section_resolver("food_drug"),
+        graphql_type=FoodDrugSection | None,
+        description="Food and drug records; null if none or if the registry failed.",
+    )
+    bidding = strawberry.field(
+        resolver=section_resolvers.section_resolver("bidding"),
+        graphql_type=BiddingSection | None,
+        description="Public-resource trading records; null if none or if the registry failed.",
+    )
+    education = strawberry.field(
+        resolver=section_resolvers.section_resolver("education"),
+        graphql_type=EducationSection | None,
+        description="Education and research records; null if none or if the registry failed.",
+    )
+    tax = strawberry.field(
+        resolver=section_resolvers.section_resolver("tax"),
+        graphql_type=TaxSection | None,
+        description="Tax credit records; null if none or if the registry failed.",
+    )
+    customs = strawberry.field(
+        resolver=section_resolvers.section_resolver("customs"),
+        graphql_type=CustomsSection | None,
+        description="Customs credit records; null if none or if the registry failed.",
+    )
+    court = strawberry.field(
+        resolver=section_resolvers.section_resolver("court"),
+        graphql_type=CourtSection | None,
+        description="Dishonest judgment debtor records; null if none or if the registry failed.",
+    )
     lists = strawberry.field(
         resolver=section_resolvers.resolve_lists,
         graphql_type=list[ListEntry],
@@ -77,6 +121,24 @@ class Subject:
         resolver=section_resolvers.resolve_grades,
         graphql_type=list[CreditGrade],
         description="Credit grades of every department consulted.",
+    )
+    reports = strawberry.field(
+        resolver=section_resolvers.resolve_reports,
+        graphql_type=list[CreditReport],
+        description=(
+            "Credit reports from the credit office and credit service agencies, valid ones first, "
+            "newest first; expired ones are marked so. Empty if the agencies' registry failed "
+            "(check `sources`) or the lookup's matter does not use credit reports."
+        ),
+    )
+    joint_measures = strawberry.field(
+        resolver=measure_resolvers.resolve_joint_measures,
+        graphql_type=MeasureEvaluation,
+        description=(
+            "The joint reward and punishment measures that apply to the subject in a matter "
+            "(default: the lookup's), each with its basis, limited to the measures the matter "
+            "uses. Officials may evaluate matters their department may use."
+        ),
     )
     sources = strawberry.field(
         resolver=source_resolvers.resolve_sources,

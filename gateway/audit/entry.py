@@ -135,6 +135,10 @@ class AuditEvent(BaseModel):
     sources: dict[Text, Text] = Field(default_factory=dict)
     """Department consulted -> its `SourceState` (`OK`, `TIMEOUT`, ...)."""
     outcome: Outcome
+    via: Text | None = None
+    """Why a subject nobody named was read: a company's legal representative, consulted for the
+    company's joint measures, names the company here. (Optional and left out when `None`, so
+    entries written before it existed keep their hashes.)"""
 
 
 class AuditEntry(AuditEvent):

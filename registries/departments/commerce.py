@@ -3,7 +3,10 @@ honours, e-commerce supervision, penalties.
 
 The registry holds every enterprise and individual business (it registered them) and no natural
 persons. Its lists carry the profile most visibly: every DISHONEST business is on the current
-serious-dishonesty black list, most RED ones on an honours red list.
+serious-dishonesty black list, most RED ones on an honours red list. The legal representative is
+a natural person of the dataset where one is near; for `Story.DISHONEST_OFFICER` enterprises it is
+one the court lists as a dishonest judgment debtor, so an official can follow the enterprise to the
+person in charge and find the restriction there.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from connectors.records import (
     CommerceRecord,
     EcommerceCheck,
     InspectionResult,
-    ListCategory,
     ListEntry,
     PenaltyKind,
     Person,
@@ -25,9 +27,10 @@ from connectors.records import (
 )
 from registries.authorities import Branch, Level, Office, office
 from registries.departments.context import RecordContext, add_years
+from registries.departments.lists import list_entry
 from registries.departments.penalties import Violation, penalties_for
 from registries.names import SCOPES, TRADING, address
-from registries.subjects import Profile, SubjectKind, SubjectSeed, make_person
+from registries.subjects import Profile, Story, SubjectKind, SubjectSeed, make_person
 
 DEPARTMENT = "commerce"
 SERIOUS_DISHONEST = "SERIOUS_DISHONEST"
@@ -149,6 +152,9 @@ def _registration(ctx: RecordContext, county: Office) -> Registration:
         capital = rng.randint(1, 50) * 10_000
     else:
         representative = ctx.find_person(rng)
+        if subject.story is Story.DISHONEST_OFFICER:
+            # Drawn apart from `rng`, so the rest of the registration stays as it was.
+            representative = ctx.find_listed_person(subject) or representative
         capital = rng.choice(_CAPITALS)
         if subject.name.endswith("股份有限公司"):
             kind = "股份有限公司（非上市、自然人投资或控股）"
@@ -193,11 +199,9 @@ def _list_entries(
         last_day = ctx.today - timedelta(days=1)
         exit_day = ctx.day_between(entered_on + timedelta(days=30), last_day) if exited else None
         entries.append(
-            ListEntry(
+            list_entry(
+                ABNORMAL_OPERATION,
                 department=DEPARTMENT,
-                list_type=ABNORMAL_OPERATION,
-                list_name="经营异常名录" if business else "经营异常状态",
-                category=ListCategory.WATCH,
                 entered_on=entered_on,
                 exited_on=exit_day,
                 reason=reason,
@@ -209,14 +213,12 @@ def _list_entries(
     if subject.profile is Profile.DISHONEST:
         entered_on = ctx.days_ago(20, 2 * 365)
         entries.append(
-            ListEntry(
+            list_entry(
+                SERIOUS_DISHONEST,
                 department=DEPARTMENT,
-                list_type=SERIOUS_DISHONEST,
-                list_name="严重违法失信名单",
-                category=ListCategory.BLACK,
                 entered_on=entered_on,
                 expires_on=add_years(entered_on, 3),
-                reason="实施严重违法行为，受到较重行政处罚",
+                reason="列入市场监督管理严重违法失信名单：实施严重违法行为，受到较重行政处罚",
                 basis="《市场监督管理严重违法失信名单管理办法》第二条",
                 document_number=f"{city.abbr}市监失信〔{entered_on.year}〕{ctx.number(3)}号",
                 authority=city.authority,
@@ -224,15 +226,14 @@ def _list_entries(
         )
     elif subject.profile is Profile.RED and rng.random() < 0.75:
         entered_on = ctx.days_ago(30, 2 * 365 - 30)
+        honour = "湖南省“守合同重信用”企业" if business else "诚信经营示范店"
         entries.append(
-            ListEntry(
+            list_entry(
+                HONOUR,
                 department=DEPARTMENT,
-                list_type=HONOUR,
-                list_name="守合同重信用企业" if business else "诚信经营示范店",
-                category=ListCategory.RED,
                 entered_on=entered_on,
                 expires_on=add_years(entered_on, 2),
-                reason="连续两年以上合同履约状况良好，无不良信用记录",
+                reason=f"获评{honour}：连续两年以上合同履约状况良好，无不良信用记录",
                 basis="湖南省“守合同重信用”企业公示活动有关规定",
                 document_number=f"湘市监信〔{entered_on.year}〕{ctx.number(2)}号",
                 authority=province.authority,

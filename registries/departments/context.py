@@ -17,7 +17,15 @@ from connectors.records import Person
 from registries.subjects import SubjectSeed
 
 PersonFinder = Callable[[random.Random], Person]
-"""Picks a natural person (with a valid ID number) to act as a legal representative."""
+"""Picks a natural person (with a valid ID number) to act as a legal representative.
+
+Never one the court currently lists as a dishonest judgment debtor: an enterprise with such an
+officer is a story of its own (`ListedPersonFinder`), not an accident of the draw.
+"""
+
+ListedPersonFinder = Callable[[SubjectSeed], Person | None]
+"""The dataset person the court lists as a dishonest judgment debtor who is `subject`'s legal
+representative (the same one every time), or None when the dataset has no such person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,7 @@ class RecordContext:
     rng: random.Random
     today: date
     find_person: PersonFinder
+    find_listed_person: ListedPersonFinder
 
     def days_ago(self, fewest: int, most: int) -> date:
         """A day between `most` and `fewest` days before today."""

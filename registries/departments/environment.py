@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from connectors.records import EiaReview, EnvironmentRecord, Grade, Licence, PenaltyKind, Severity
 from registries.authorities import Branch, Level, Office, office
 from registries.departments.context import RecordContext, add_years
+from registries.departments.lists import grade
 from registries.departments.penalties import Violation, penalties_for
 from registries.names import CHEMICAL, ENVIRONMENTAL, FOOD, MANUFACTURING
 from registries.subjects import Profile, SubjectKind, SubjectSeed
@@ -18,9 +19,10 @@ from registries.subjects import Profile, SubjectKind, SubjectSeed
 DEPARTMENT = "environment"
 COVERAGE = 0.60
 GRADE_SCHEME = "environment"
-GRADE_LABELS = {"GREEN": "诚信", "BLUE": "良好", "YELLOW": "警示", "RED": "不良"}
 _GRADE_ODDS: dict[Profile, tuple[tuple[str, float], ...]] = {
-    Profile.CLEAN: (("GREEN", 0.35), ("BLUE", 0.60), ("YELLOW", 0.05)),
+    # A clean subject triggers no measure: GREEN (an incentive) is reserved for RED subjects,
+    # YELLOW (a warning, no exemptions) for subjects with penalties.
+    Profile.CLEAN: (("BLUE", 1.0),),
     Profile.PENALISED: (("BLUE", 0.30), ("YELLOW", 0.55), ("RED", 0.15)),
     Profile.DISHONEST: (("YELLOW", 0.10), ("RED", 0.90)),
     Profile.RED: (("GREEN", 1.0),),
@@ -153,11 +155,9 @@ def _grade(ctx: RecordContext, city: Office) -> Grade:
     year = _assessment_year(ctx, month)
     assessed_on = date(year + 1, month, rng.randint(1, 28))
     low, high = _GRADE_SCORES[value]
-    return Grade(
-        department=DEPARTMENT,
-        scheme=GRADE_SCHEME,
-        value=value,
-        label=GRADE_LABELS[value],
+    return grade(
+        GRADE_SCHEME,
+        value,
         score=float(rng.randint(low, high)),
         year=year,
         assessed_on=assessed_on,

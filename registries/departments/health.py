@@ -16,7 +16,6 @@ from connectors.records import (
     Inspection,
     InspectionResult,
     Licence,
-    ListCategory,
     ListEntry,
     PenaltyKind,
     Person,
@@ -24,6 +23,7 @@ from connectors.records import (
 )
 from registries.authorities import Branch, Level, Office, office
 from registries.departments.context import RecordContext, add_years
+from registries.departments.lists import list_entry
 from registries.departments.penalties import Violation, penalties_for
 from registries.names import MEDICAL, PUBLIC_PLACE
 from registries.subjects import Profile, SubjectKind, SubjectSeed
@@ -206,14 +206,12 @@ def _practitioner(ctx: RecordContext) -> HealthRecord:
                 )
             )
         entries.append(
-            ListEntry(
+            list_entry(
+                "SERIOUS_DISHONEST",
                 department=DEPARTMENT,
-                list_type="SERIOUS_DISHONEST",
-                list_name="医疗卫生行业严重失信主体名单",
-                category=ListCategory.BLACK,
                 entered_on=starts_on,
                 expires_on=add_years(starts_on, 3),
-                reason="违反医疗卫生法律法规，情节严重",
+                reason="列入医疗卫生行业严重失信主体名单：违反医疗卫生法律法规，情节严重",
                 basis="《国务院办公厅关于改革完善医疗卫生行业综合监管制度的指导意见》（国办发〔2018〕63号）",
                 document_number=f"{city.abbr}卫信〔{starts_on.year}〕{ctx.number(2)}号",
                 authority=city.authority,
@@ -222,14 +220,12 @@ def _practitioner(ctx: RecordContext) -> HealthRecord:
     elif subject.profile is Profile.RED and rng.random() < 0.7:
         entered_on = ctx.days_ago(60, 3 * 365)
         entries.append(
-            ListEntry(
+            list_entry(
+                "HONOUR",
                 department=DEPARTMENT,
-                list_type="HONOUR",
-                list_name="医德医风先进个人",
-                category=ListCategory.RED,
                 entered_on=entered_on,
                 expires_on=add_years(entered_on, 3),
-                reason="医德高尚，诚信执业，群众满意度高",
+                reason="获评医德医风先进个人：医德高尚，诚信执业，群众满意度高",
                 basis="湖南省卫生健康行业表彰奖励有关规定",
                 document_number=f"湘卫人〔{entered_on.year}〕{ctx.number(2)}号",
                 authority=province.authority,

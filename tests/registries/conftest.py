@@ -8,8 +8,10 @@ from datetime import date
 import aiohttp
 import pytest
 
+from connectors.records import SubjectRecord
 from registries.dataset import Dataset
 from registries.server import RegistryServer
+from registries.subjects import SubjectSeed
 
 TODAY = date(2025, 6, 30)
 """A fixed day, so records (and their publicity states) are the same on every run."""
@@ -30,6 +32,17 @@ def ds300() -> Dataset:
 @pytest.fixture(scope="session")
 def samples10k(ds10k: Dataset) -> dict[str, str]:
     return ds10k.samples()
+
+
+Population = list[tuple[SubjectSeed, dict[str, SubjectRecord]]]
+
+POPULATION_SIZE = 2000
+
+
+@pytest.fixture(scope="session")
+def population(ds10k: Dataset) -> Population:
+    """The first 2,000 subjects of `ds10k` with every record they have, built once."""
+    return [(ds10k.subject(index), ds10k.records_of(index)) for index in range(POPULATION_SIZE)]
 
 
 @pytest.fixture

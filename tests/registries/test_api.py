@@ -165,5 +165,5 @@ def test_app_exposes_its_state_and_rejects_unknown_departments(ds300: Dataset) -
     app = create_registry_app("quality", ds300)
     assert app[STATE_KEY].department == "quality"
     assert app[STATE_KEY].dataset is ds300
-    with pytest.raises(UnknownDepartment, match="tax"):
-        create_registry_app("tax", ds300)
+    with pytest.raises(UnknownDepartment, match="tourism"):
+        create_registry_app("tourism", ds300)

@@ -48,9 +48,9 @@ def test_departments_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["serve", "--departments", "commerce, health"])
     assert args.departments == ["commerce", "health"]
     with pytest.raises(SystemExit) as exit_info:
-        build_parser().parse_args(["serve", "--departments", "environment,food_drug"])
+        build_parser().parse_args(["serve", "--departments", "environment,tourism"])
     assert exit_info.value.code == 2
-    assert "unknown department 'food_drug'" in capsys.readouterr().err
+    assert "unknown department 'tourism'" in capsys.readouterr().err
 
 
 def test_impossible_faults_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

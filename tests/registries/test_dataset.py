@@ -16,7 +16,7 @@ from connectors.records import (
     Severity,
     SubjectRecord,
 )
-from registries.dataset import Dataset
+from registries.dataset import SAMPLE_KEYS, Dataset
 from registries.departments import DEPARTMENTS, UnknownDepartment
 from registries.departments.context import add_months, add_years
 from registries.divisions import BY_CODE
@@ -153,8 +153,24 @@ def test_coverage_of_each_registry(ds10k: Dataset) -> None:
     assert 0.44 < share("quality", SubjectKind.LEGAL_PERSON) < 0.56
     assert 0.30 < share("health", SubjectKind.LEGAL_PERSON) < 0.40
     assert 0.50 < share("health", SubjectKind.NATURAL_PERSON) < 0.70
-    for department in ("commerce", "environment", "quality"):
-        assert held[department, SubjectKind.NATURAL_PERSON] == 0
+    assert (
+        share("tax", SubjectKind.LEGAL_PERSON) == share("tax", SubjectKind.INDIVIDUAL_BUSINESS) == 1
+    )
+    assert 0.40 < share("food_drug", SubjectKind.LEGAL_PERSON) < 0.60
+    assert 0.40 < share("bidding", SubjectKind.LEGAL_PERSON) < 0.60
+    assert 0.25 < share("education", SubjectKind.LEGAL_PERSON) < 0.40
+    assert 0.25 < share("education", SubjectKind.NATURAL_PERSON) < 0.45
+    assert 0.25 < share("customs", SubjectKind.LEGAL_PERSON) < 0.45
+    assert 0.15 < share("court", SubjectKind.LEGAL_PERSON) < 0.35
+    assert 0.65 < share("credit_agency", SubjectKind.LEGAL_PERSON) < 0.85
+    # Natural persons only in health, education and court; individual businesses only where
+    # they trade, pay tax or are sued.
+    persons = {"health", "education", "court"}
+    shops = {"commerce", "quality", "health", "food_drug", "tax", "court"}
+    for department in DEPARTMENTS:
+        assert (held[department, SubjectKind.NATURAL_PERSON] > 0) == (department in persons)
+        assert (held[department, SubjectKind.INDIVIDUAL_BUSINESS] > 0) == (department in shops)
+        assert held[department, SubjectKind.LEGAL_PERSON] > 0
 
 
 def test_every_record_validates_and_follows_the_subject_profile(ds10k: Dataset) -> None:
@@ -178,9 +194,15 @@ def test_every_record_validates_and_follows_the_subject_profile(ds10k: Dataset) 
     assert eia > 0
 
 
+PENALISING = frozenset(
+    {"environment", "quality", "health", "commerce", "food_drug", "bidding", "tax"}
+)
+"""The departments that decide administrative penalties (the others keep none)."""
+
+
 def assert_profile(subject: SubjectSeed, record: SubjectRecord) -> None:
     penalties = record.penalties
-    if subject.profile in (Profile.CLEAN, Profile.RED):
+    if record.department not in PENALISING or subject.profile in (Profile.CLEAN, Profile.RED):
         assert penalties == []
     elif subject.profile is Profile.PENALISED:
         assert 1 <= len(penalties) <= 3
@@ -225,8 +247,8 @@ def test_records_are_cached_but_bounded(ds10k: Dataset) -> None:
 
 
 def test_unknown_department_is_rejected(ds10k: Dataset) -> None:
-    with pytest.raises(UnknownDepartment, match="food_drug"):
-        ds10k.record("food_drug", 0)
+    with pytest.raises(UnknownDepartment, match="tourism"):
+        ds10k.record("tourism", 0)
 
 
 def test_the_day_must_be_recent_enough() -> None:
@@ -240,7 +262,8 @@ def test_the_day_must_be_recent_enough() -> None:
 def test_samples_fulfil_their_definitions(size: int) -> None:
     dataset = Dataset(size=size, seed=42, today=TODAY)
     samples = dataset.samples()
-    assert set(samples) == {
+    assert tuple(samples) == SAMPLE_KEYS
+    assert set(SAMPLE_KEYS) >= {
         "clean",
         "penalised",
         "dishonest",
@@ -284,7 +307,7 @@ def test_samples_fulfil_their_definitions(size: int) -> None:
 
 
 def dump_none() -> SubjectRecord:
-    raise AssertionError("a sample held by all four registries lacks a record")
+    raise AssertionError("a sample held by every registry lacks a record")
 
 
 def test_samples_fail_clearly_when_the_scan_is_too_short(ds10k: Dataset) -> None:

@@ -49,6 +49,12 @@ MODELS: list[type[pydantic.BaseModel]] = [
     records.Registration,
     records.EcommerceCheck,
     records.IndustryBan,
+    records.Bid,
+    records.TeacherRecord,
+    records.ResearchViolation,
+    records.JudgmentDebtorCase,
+    records.CreditReportProvider,
+    records.CreditReport,
     records.SubjectRecord,
     *records.RECORD_MODELS.values(),
     records.BatchRequest,
@@ -77,6 +83,9 @@ def test_schema_matches_model(document: Document, model: type[pydantic.BaseModel
         records.InspectionResult,
         records.ListCategory,
         records.RegistrationStatus,
+        records.BidRole,
+        records.PerformanceStatus,
+        records.CreditReportProviderKind,
     ],
     ids=lambda enum: enum.__name__,
 )
@@ -97,3 +106,28 @@ def test_paths_and_headers(document: Document) -> None:
     assert {"ETag", "Cache-Control"} <= set(single["200"]["headers"])
     assert "Retry-After" in document["components"]["responses"]["RateLimited"]["headers"]
     assert "400" in document["paths"]["/v1/subjects:batch"]["post"]["responses"]
+
+
+def test_every_department_record_is_a_record_alternative(document: Document) -> None:
+    alternatives = {
+        part["$ref"].rsplit("/", 1)[1]
+        for part in document["components"]["schemas"]["Record"]["anyOf"]
+    }
+    assert alternatives == {model.__name__ for model in records.RECORD_MODELS.values()}
+
+
+def test_every_reference_resolves(document: Document) -> None:
+    schemas = document["components"]["schemas"]
+
+    def refs(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [ref for value in node.values() for ref in refs(value)]
+        if isinstance(node, list):
+            return [ref for value in node for ref in refs(value)]
+        return []
+
+    for ref in refs(document):
+        section, name = ref.removeprefix("#/components/").split("/")
+        assert name in document["components"][section], ref
+    assert "CreditReport" in schemas

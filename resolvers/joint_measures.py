@@ -1,0 +1,101 @@
+"""`Subject.jointMeasures` and `Query.measures`: joint reward and punishment for a matter.
+
+The subject resolver has already loaded every department the evaluated matter uses (and, when a
+measure extends to persons in charge, the legal representative's records), so this is a plain
+function over loaded data: the rules themselves are in `resolvers.measures`.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from connectors.errors import SourceState
+from connectors.records import Grade, ListEntry, Person
+from resolvers.context import RequestContext
+from resolvers.errors import CodedError, ErrorCode
+from resolvers.masking import mask_person
+from resolvers.measures import AppliedMeasure, Measure, MeasureBasis, MeasureEvaluation, evaluate
+from resolvers.subject import SubjectRef
+
+_ANSWERED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
+
+
+def resolve_measures(info: strawberry.Info[RequestContext, None]) -> list[Measure]:
+    return list(info.context.measures)
+
+
+def resolve_joint_measures(
+    root: SubjectRef,
+    info: strawberry.Info[RequestContext, None],
+    matter: strawberry.ID | None = None,
+) -> MeasureEvaluation:
+    context = info.context
+    matter_id = str(matter) if matter is not None else root.matter
+    if matter_id is None:
+        raise CodedError(
+            ErrorCode.PURPOSE_REQUIRED,
+            "Joint measures are decided per administrative matter: name one "
+            "(`jointMeasures(matter:)` or the lookup's `matter`).",
+        )
+    found = context.catalogue.purpose(context.principal, matter_id)
+    if found is None:  # the public naming no matter; unreachable with a matter id
+        raise CodedError(ErrorCode.PURPOSE_REQUIRED, "Name the matter to evaluate.")
+    departments = [d for d in context.sources if d in found.sections]
+    entries: list[ListEntry] = []
+    grades: list[Grade] = []
+    missing: list[str] = []
+    for department in departments:
+        outcome = root.outcomes.get(department)
+        if outcome is None or outcome.state not in _ANSWERED:
+            missing.append(department)
+        elif outcome.record is not None:
+            entries.extend(outcome.record.list_entries)
+            grades.extend(outcome.record.grades)
+    officer_entries: list[tuple[Person, ListEntry]] = []
+    for officer in root.officers:
+        for department, outcome in officer.outcomes.items():
+            if department not in found.sections:
+                continue
+            if outcome.state not in _ANSWERED:
+                missing.append(f"{department} (legal representative)")
+            elif outcome.record is not None:
+                officer_entries.extend((officer.person, e) for e in outcome.record.list_entries)
+    evaluation = evaluate(
+        context.measures,
+        matter_id=found.id,
+        matter_measures=found.measures,
+        entries=entries,
+        grades=grades,
+        officer_entries=officer_entries,
+        today=root.today,
+        missing_departments=missing,
+    )
+    return _masked(evaluation) if root.mask else evaluation
+
+
+def _masked(evaluation: MeasureEvaluation) -> MeasureEvaluation:
+    """An officer's id number is personal data: masked for principals without `pii` (their name
+    is public registration data, as on the registration itself)."""
+
+    def applied(measures: tuple[AppliedMeasure, ...]) -> tuple[AppliedMeasure, ...]:
+        return tuple(
+            AppliedMeasure(
+                m.measure,
+                tuple(
+                    MeasureBasis(b.entry, b.grade, mask_person(b.officer, name=False))
+                    if b.officer is not None
+                    else b
+                    for b in m.bases
+                ),
+            )
+            for m in measures
+        )
+
+    return MeasureEvaluation(
+        evaluation.matter_id,
+        applied(evaluation.restrictions),
+        applied(evaluation.incentives),
+        applied(evaluation.withheld_incentives),
+        evaluation.blacklisted_by,
+        evaluation.missing_departments,
+    )
