@@ -64,7 +64,9 @@ def run_demo(host: str, port: int, subjects: int, seed: int, registry_port: int)
 def start_registries(
     departments: Sequence[str], subjects: int, seed: int, base_port: int
 ) -> list[RunningRegistry]:
-    """Start one registry process per department and wait until each says where it listens."""
+    """Start one registry process per department, all at once, and wait until each says where
+    it listens."""
+    launched: list[tuple[str, subprocess.Popen[bytes]]] = []
     started: list[RunningRegistry] = []
     try:
         for department in departments:
@@ -85,9 +87,11 @@ def start_registries(
                 ],
                 stdout=subprocess.PIPE,
             )
+            launched.append((department, process))
+        for department, process in launched:
             started.append(RunningRegistry(department, _read_url(process, department), process))
     except BaseException:
-        stop_registries(started)
+        stop_registries([RunningRegistry(d, "", p) for d, p in launched])
         raise
     return started
 
@@ -126,6 +130,9 @@ DEMO_ROLES: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
     ("quality_official", "quality", ()),
     ("health_official", "health", ()),
     ("commerce_official", "commerce", ()),
+    ("food_drug_official", "food_drug", ()),
+    ("bidding_official", "bidding", ()),
+    ("tax_official", "tax", ()),
     ("auditor", None, ()),
 )
 
@@ -177,6 +184,12 @@ def print_banner(
         '      -d \'{"query": "{ subject(id: \\"'
         + first
         + '\\") { name sources { department status } } }"}\'',
+        "",
+        "  Joint measures (with the credit_office token): the dishonest sample in the",
+        "  public-resource bidding matter, then the red-listed and the clean ones:",
+        "    { subject(id: \"<id>\", matter: \"BD-BIDDER-ADMISSION\") { jointMeasures {",
+        "        restrictions { measure { id name } bases { entry { listName } } }",
+        "        incentives { measure { id } } } } }",
         "",
         "  GraphiQL with the example query and the first sample ready to run:",
         f"    {ide}",

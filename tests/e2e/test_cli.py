@@ -86,7 +86,7 @@ class Output:
 def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
     """The demo as a user starts it, in a working directory of its own (it writes ./var/)."""
     port = _free_port_block(1)
-    registry_port = _free_port_block(4)
+    registry_port = _free_port_block(len(ALL_DEPARTMENTS))
     process = subprocess.Popen(
         [
             CLI,
@@ -113,6 +113,25 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, i
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+ALL_DEPARTMENTS = (
+    "environment",
+    "quality",
+    "health",
+    "commerce",
+    "food_drug",
+    "bidding",
+    "education",
+    "tax",
+    "customs",
+    "court",
+    "credit_agency",
+)
+MEASURES_QUERY = """query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) {
+  jointMeasures { complete
+    restrictions { measure { id } bases { entry { listType category current } } }
+    incentives { measure { id } } } } }"""
 
 
 def _query(
@@ -146,11 +165,13 @@ def test_demo_as_a_new_user_tries_it(
     banner = "".join(output.until(r"Stop with Ctrl-C", STARTUP_TIMEOUT_S))
     assert f"http://127.0.0.1:{port}/graphql" in banner
     samples = dict(
-        re.findall(r"^\s+(clean|penalised|dishonest|natural_person)\s+(\S+)$", banner, re.M)
+        re.findall(
+            r"^\s+(clean|penalised|dishonest|red|natural_person)\s+(\S+)$", banner, re.M
+        )
     )
-    assert set(samples) == {"clean", "penalised", "dishonest", "natural_person"}
+    assert set(samples) == {"clean", "penalised", "dishonest", "red", "natural_person"}
     pids = dict(re.findall(r"^\s+(\w+)\s+http://\S+\s+pid (\d+)$", banner, re.M))
-    assert set(pids) == {"environment", "quality", "health", "commerce"}
+    assert set(pids) == set(ALL_DEPARTMENTS)
     tokens = dict(re.findall(r"^\s+(\w+)(?: \(\+pii\))?\s+(eyJ\S+)$", banner, re.M))
     assert {"credit_office", "environment_official", "auditor"} <= set(tokens)
 
@@ -174,7 +195,35 @@ def test_demo_as_a_new_user_tries_it(
     subject = body["data"]["subject"]  # type: ignore[index]
     for department in ("environment", "quality", "health", "commerce"):
         assert subject[department] is not None
-    assert [s["status"] for s in subject["sources"]] == ["OK"] * 4
+    rows = {s["department"]: s["status"] for s in subject["sources"]}
+    assert set(rows) == set(ALL_DEPARTMENTS)  # lists and grades consult every department
+    assert {rows[d] for d in ("environment", "quality", "health", "commerce")} == {"OK"}
+    assert set(rows.values()) <= {"OK", "NOT_FOUND"}
+
+    # Joint measures in the public-resource bidding matter: the dishonest subject is restricted
+    # with its list entry as the basis, the red-listed one gets the bidding bonus, the clean one
+    # neither.
+    measures = {
+        kind: _query(
+            port,
+            samples[kind],
+            tokens["credit_office"],
+            MEASURES_QUERY,
+            matter="BD-BIDDER-ADMISSION",
+        )["data"]["subject"]["jointMeasures"]  # type: ignore[index]
+        for kind in ("dishonest", "red", "clean")
+    }
+    restricted = {m["measure"]["id"]: m for m in measures["dishonest"]["restrictions"]}
+    assert "P_PUBLIC_RESOURCE" in restricted
+    basis = restricted["P_PUBLIC_RESOURCE"]["bases"][0]["entry"]
+    assert basis["category"] == "BLACK" and basis["current"] is True
+    assert [m["measure"]["id"] for m in measures["red"]["incentives"]] == ["I_BIDDING_BONUS"]
+    assert measures["red"]["restrictions"] == []
+    assert measures["clean"] == {
+        "complete": True,
+        "restrictions": [],
+        "incentives": [],
+    }
 
     os.kill(int(pids["environment"]), signal.SIGTERM)
     for _ in range(100):
@@ -194,7 +243,7 @@ def test_demo_as_a_new_user_tries_it(
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
-    for offset in range(1, 4):  # the other registries were stopped with the demo
+    for offset in range(1, len(ALL_DEPARTMENTS)):  # the others were stopped with the demo
         assert not _accepts(registry_port + offset)
 
 
@@ -264,6 +313,8 @@ def test_serve_runs_from_a_config_file(tmp_path: Path) -> None:
             "-m",
             "registries",
             "serve",
+            "--departments",
+            "environment,quality,health,commerce",
             "--base-port",
             str(registry_port),
             "--subjects",
