@@ -133,7 +133,7 @@ class Subject:
     )
     joint_measures = strawberry.field(
         resolver=measure_resolvers.resolve_joint_measures,
-        graphql_type=MeasureEvaluation,
+        graphql_type=MeasureEvaluation | None,
         description=(
             "The joint reward and punishment measures that apply to the subject in a matter "
             "(default: the lookup's), each with its basis, limited to the measures the matter "
