@@ -9,25 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.catalog import DEPARTMENTS
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.principal import Principal
 
-KNOWN_DEPARTMENTS = frozenset(
-    {
-        "environment",
-        "quality",
-        "health",
-        "commerce",
-        "food_drug",
-        "bidding",
-        "education",
-        "tax",
-        "customs",
-        "court",
-        "credit_agency",
-        "credit_office",
-    }
-)
+KNOWN_DEPARTMENTS = frozenset({*DEPARTMENTS, "credit_office"})
+"""Who may file matters, and what their sections may name: every department of the schema, and
+the credit office (which keeps no registry of its own)."""
 
 
 @dataclass(frozen=True, slots=True)

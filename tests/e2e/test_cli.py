@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 import pytest
 
+from connectors.catalog import DEPARTMENTS
 from schema import export_sdl
 from schema.examples import PROFILE_QUERY
 
@@ -115,19 +116,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, i
                 process.wait()
 
 
-ALL_DEPARTMENTS = (
-    "environment",
-    "quality",
-    "health",
-    "commerce",
-    "food_drug",
-    "bidding",
-    "education",
-    "tax",
-    "customs",
-    "court",
-    "credit_agency",
-)
+ALL_DEPARTMENTS = tuple(DEPARTMENTS)
 MEASURES_QUERY = """query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) {
   jointMeasures { complete
     restrictions { measure { id } bases { entry { listType category current } } }
@@ -165,9 +154,7 @@ def test_demo_as_a_new_user_tries_it(
     banner = "".join(output.until(r"Stop with Ctrl-C", STARTUP_TIMEOUT_S))
     assert f"http://127.0.0.1:{port}/graphql" in banner
     samples = dict(
-        re.findall(
-            r"^\s+(clean|penalised|dishonest|red|natural_person)\s+(\S+)$", banner, re.M
-        )
+        re.findall(r"^\s+(clean|penalised|dishonest|red|natural_person)\s+(\S+)$", banner, re.M)
     )
     assert set(samples) == {"clean", "penalised", "dishonest", "red", "natural_person"}
     pids = dict(re.findall(r"^\s+(\w+)\s+http://\S+\s+pid (\d+)$", banner, re.M))
@@ -216,7 +203,8 @@ def test_demo_as_a_new_user_tries_it(
     restricted = {m["measure"]["id"]: m for m in measures["dishonest"]["restrictions"]}
     assert "P_PUBLIC_RESOURCE" in restricted
     basis = restricted["P_PUBLIC_RESOURCE"]["bases"][0]["entry"]
-    assert basis["category"] == "BLACK" and basis["current"] is True
+    assert basis["category"] == "BLACK"
+    assert basis["current"] is True
     assert [m["measure"]["id"] for m in measures["red"]["incentives"]] == ["I_BIDDING_BONUS"]
     assert measures["red"]["restrictions"] == []
     assert measures["clean"] == {

@@ -13,24 +13,13 @@ from typing import Any
 
 import pytest
 
+from connectors.catalog import DEPARTMENTS
 from connectors.records import ListCategory, today_in_china
 from registries.dataset import Dataset
 from registries.server import RegistryServer
 from tests.support import Gateway, bearer, calls, running_gateway
 
-ALL_DEPARTMENTS = (
-    "environment",
-    "quality",
-    "health",
-    "commerce",
-    "food_drug",
-    "bidding",
-    "education",
-    "tax",
-    "customs",
-    "court",
-    "credit_agency",
-)
+ALL_DEPARTMENTS = tuple(DEPARTMENTS)
 NEW_SECTIONS = {
     "food_drug": "foodDrug { name grades { value } licences { certificateNumber } "
     "penalties { documentNumber } inspections { reportNumber } }",
