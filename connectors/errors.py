@@ -24,13 +24,13 @@ class SourceState(enum.Enum):
 
 
 class SourceError(Exception):
-    """A registry did not give a usable answer."""
+    """A registry did not give a usable answer (or a lower-level gateway: `kind="gateway"`)."""
 
     state = SourceState.ERROR
     code = "SOURCE_UNAVAILABLE"
 
-    def __init__(self, department: str, detail: str) -> None:
-        super().__init__(f"The {department} registry {detail}.")
+    def __init__(self, department: str, detail: str, *, kind: str = "registry") -> None:
+        super().__init__(f"The {department} {kind} {detail}.")
         self.department = department
         self.detail = detail
 
@@ -49,3 +49,11 @@ class SourceBadResponse(SourceError):
 
     state = SourceState.BAD_RESPONSE
     code = "SOURCE_BAD_RESPONSE"
+
+
+class SourceForbidden(SourceError):
+    """A lower-level gateway refused the lookup, or part of it, for the forwarded principal
+    (its own policy or purpose check)."""
+
+    state = SourceState.FORBIDDEN
+    code = "FORBIDDEN"

@@ -44,7 +44,39 @@ class RecordModel(BaseModel):
     )
 
 
-class DepartmentScoped(RecordModel):
+SOURCE_CONTEXT = "source"
+"""Validation-context key naming the lower-level gateway whose answer is being validated."""
+
+
+class Sourced(RecordModel):
+    """A record part that a lower-level gateway (a city or county credit-gateway) may have supplied.
+
+    `source` is `None` for what this gateway's own registries hold. The upstream connector validates
+    a lower-level gateway's answer with its key in the validation context (``source``), which
+    stamps it here, prefixed to what that gateway said (``changsha/furong`` for a county's record
+    relayed by a city). Without that context a claimed `source` is dropped, so a registry cannot
+    pass its records off as another gateway's. Never serialised: it is not part of the registry API.
+    """
+
+    source: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stamp_source(cls, data: object, info: ValidationInfo) -> object:
+        if not isinstance(data, dict):
+            return data
+        context = info.context
+        via = context.get(SOURCE_CONTEXT) if isinstance(context, dict) else None
+        claimed = data.get("source")
+        if via is None:
+            if claimed is None:
+                return data
+            return {key: value for key, value in data.items() if key != "source"}
+        stamped = f"{via}/{claimed}" if isinstance(claimed, str) and claimed else via
+        return {**data, "source": stamped}
+
+
+class DepartmentScoped(Sourced):
     """A record part that names the department that holds it.
 
     The connector stamps `department` from its own configuration while validating (the validation
@@ -149,7 +181,7 @@ class Publicity(RecordModel):
         return self.state_on(today_in_china())
 
 
-class Penalty(RecordModel):
+class Penalty(Sourced):
     """An administrative penalty decision in the "double publicity" format."""
 
     document_number: str
@@ -167,7 +199,7 @@ class Penalty(RecordModel):
     publicity: Publicity
 
 
-class Licence(RecordModel):
+class Licence(Sourced):
     """An administrative licence (permit, certificate) in the "double publicity" format."""
 
     document_number: str
@@ -181,7 +213,7 @@ class Licence(RecordModel):
     authority: Authority
 
 
-class Inspection(RecordModel):
+class Inspection(Sourced):
     """A supervisory sampling inspection of a product or premises."""
 
     report_number: str
@@ -234,7 +266,7 @@ class Grade(DepartmentScoped):
     authority: Authority
 
 
-class EiaReview(RecordModel):
+class EiaReview(Sourced):
     """Environment: the annual credit review of an environmental impact assessment agency."""
 
     year: int
@@ -245,7 +277,7 @@ class EiaReview(RecordModel):
     authority: Authority
 
 
-class Registration(RecordModel):
+class Registration(Sourced):
     """Commerce: the subject's registration with market regulation."""
 
     name: str
@@ -259,7 +291,7 @@ class Registration(RecordModel):
     authority: Authority
 
 
-class EcommerceCheck(RecordModel):
+class EcommerceCheck(Sourced):
     """Commerce: a supervision check of an online shop."""
 
     platform: str
@@ -270,7 +302,7 @@ class EcommerceCheck(RecordModel):
     authority: Authority
 
 
-class IndustryBan(RecordModel):
+class IndustryBan(Sourced):
     """Health: a ban from practising in the industry, for serious dishonesty."""
 
     person: Person
@@ -328,7 +360,7 @@ class BidRole(enum.Enum):
     CONSORTIUM_MEMBER = "CONSORTIUM_MEMBER"
 
 
-class Bid(RecordModel):
+class Bid(Sourced):
     """Bidding: the subject's part in one project traded on a public-resource trading platform."""
 
     project_code: str
@@ -342,7 +374,7 @@ class Bid(RecordModel):
     """What came of the bid in words: 中标, 未中标, 废标 ..."""
 
 
-class TeacherRecord(RecordModel):
+class TeacherRecord(Sourced):
     """Education: one year's conduct assessment of a teacher [师德师风考核], a natural person."""
 
     school: str
@@ -356,7 +388,7 @@ class TeacherRecord(RecordModel):
     authority: Authority
 
 
-class ResearchViolation(RecordModel):
+class ResearchViolation(Sourced):
     """Education & research: a finding of research misconduct [科研失信行为] in a funded project."""
 
     project_code: str
@@ -379,7 +411,7 @@ class PerformanceStatus(enum.Enum):
     NOT_PERFORMED = "NOT_PERFORMED"
 
 
-class JudgmentDebtorCase(RecordModel):
+class JudgmentDebtorCase(Sourced):
     """Court: one publication of the subject as a dishonest judgment debtor [失信被执行人].
 
     The black-list effect is the court's `ListEntry` (``JUDGMENT_DEBTOR``); the case says why:
@@ -419,7 +451,7 @@ class CreditReportProvider(RecordModel):
     filing_number: str | None = None
 
 
-class CreditReport(RecordModel):
+class CreditReport(Sourced):
     """A credit report [信用报告] on the subject, valid for a limited time."""
 
     report_number: str

@@ -41,3 +41,32 @@ class ConnectorSettings(BaseModel):
                 "options are handed to a connector plug-in: set `plugin` too, or remove `options`"
             )
         return self
+
+
+class UpstreamSettings(BaseModel):
+    """A lower-level credit-gateway (a city's or county's) consulted as one more source: the
+    `[upstreams.<key>]` table of the config.
+
+    The upstream connector uses `url`, the timeouts and limits; the gateway uses `audience` (the
+    `aud` of the service tokens it signs for this upstream: the lower gateway's `[auth] audience`),
+    `region` and `departments`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: HttpUrl
+    """The lower gateway's GraphQL endpoint, e.g. `https://credit.changsha.gov.cn/graphql`."""
+    region: str = Field(pattern=r"^[0-9]{6}$")
+    """The 6-digit administrative division the lower gateway serves (430100 for Changsha)."""
+    audience: str = Field(min_length=1)
+    enabled: bool = True
+    departments: tuple[str, ...] | None = None
+    """The departments whose records to ask for; `None`: every department with a section here."""
+    connect_timeout_s: float = Field(default=1.0, gt=0, le=60)
+    timeout_s: float = Field(default=3.0, gt=0, le=120)
+    """The whole call: the lower gateway answers after its own registries did, so give it more
+    than its registries' `timeout_s`."""
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    """Subjects per GraphQL request; at most the lower gateway's `[graphql] max_batch`."""
+    max_connections: int = Field(default=32, ge=1, le=1024)
+    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

@@ -44,17 +44,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness and each registry's state.
+    """Readiness and the state of each registry and lower-level gateway (by key).
 
     The gateway stays ready (200) while registries are down, because it still serves partial and
     cached profiles; taking every instance out of a load balancer would make that a full outage.
     `status` says `degraded` when any registry does not answer its health check.
     """
     services: Services = request.app.state.services
-    departments = list(services.sources)
+    departments = [*services.sources, *services.upstreams]
 
     async def check(department: str) -> bool:
-        connector = services.sources[department].connector
+        source = services.sources.get(department)
+        connector = source.connector if source else services.upstreams[department].connector
         try:
             return await asyncio.wait_for(connector.check_health(), READY_CHECK_TIMEOUT_S)
         except TimeoutError:

@@ -8,6 +8,7 @@ from typing import Any
 from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
 
 from connectors.errors import SourceState
+from connectors.upstream import FederatedRecord
 from gateway.access_plan import AccessPlan
 from gateway.audit import AuditEvent, Outcome
 from resolvers.context import RequestContext
@@ -47,9 +48,11 @@ def audit_events(
         "department": principal.department,
         "region": principal.region,
     }
+    forwarded = forwarded_by(principal.via)
     events = [
         AuditEvent(
             **who,
+            via=forwarded,
             matter=matter,
             subject=subject,
             denied=tuple(denied) or ("Query.subject",),
@@ -58,7 +61,7 @@ def audit_events(
         for subject, matter in refused
     ]
     for lookup in context.lookups:
-        common = {**who, "matter": lookup.matter, "subject": lookup.subject}
+        common = {**who, "matter": lookup.matter, "subject": lookup.subject, "via": forwarded}
         if lookup.outcome is LookupOutcome.DENIED or lookup.ref is None:
             outcome = Outcome.DENIED if lookup.outcome is LookupOutcome.DENIED else Outcome.INVALID
             events.append(AuditEvent(**common, outcome=outcome))
@@ -93,19 +96,39 @@ def audit_events(
                 unmasked_pii=principal.may_see_pii,
                 sources={d: o.state.value for d, o in officer.outcomes.items()},
                 outcome=Outcome.PARTIAL if failed else Outcome.OK,
-                via=f"legal representative of {officer.company}",
+                via=f"legal representative of {officer.company}"
+                + (f"; {forwarded}" if forwarded else ""),
             )
         )
     return events
 
 
+def forwarded_by(via: tuple[str, ...]) -> str | None:
+    """The audit's `via` of a lookup a higher-level gateway forwarded (nearest gateway first)."""
+    return " via ".join(f"gateway {gateway}" for gateway in via) or None
+
+
 def _hidden_shown(ref: SubjectRef, returned: frozenset[str]) -> bool:
-    """An official was shown a penalty or list entry that the public may not see."""
+    """An official was shown a penalty or list entry that the public may not see (by a
+    department of this gateway, or by a lower-level gateway's records merged in)."""
     if ref.public_view:
         return False
+    lists = "Subject.lists" in returned
     for department, outcome in ref.outcomes.items():
-        shown = f"Subject.{_FIELD_OF[department]}" in returned or "Subject.lists" in returned
-        if shown and outcome.record is not None and hides_records(outcome.record, ref.today):
+        record = outcome.record
+        if record is None:
+            continue
+        if isinstance(record, FederatedRecord):
+            if lists and hides_records(record, ref.today):
+                return True
+            if any(
+                f"Subject.{_FIELD_OF[d]}" in returned and hides_records(section, ref.today)
+                for d, section in record.sections.items()
+            ):
+                return True
+            continue
+        shown = lists or f"Subject.{_FIELD_OF.get(department, department)}" in returned
+        if shown and hides_records(record, ref.today):
             return True
     return False
 

@@ -32,6 +32,7 @@ from gateway.audit import AuditError, open_store
 from gateway.audit.cli import add_audit_parser, run_audit_command
 from gateway.catalogue_file import load_matters_and_measures
 from gateway.config_files import ConfigError
+from gateway.federation import ServiceTokens
 from gateway.policy import load_policy
 from gateway.settings import DEFAULTS_DIR, Settings, load_settings
 from gateway.tokens import mint_dev_token
@@ -291,6 +292,8 @@ def preflight(settings: Settings) -> None:
     load_matters_and_measures(
         settings.access.catalogue, settings.access.measures, settings.enabled_connectors
     )
+    if settings.federation is not None:
+        ServiceTokens(settings.federation)  # the signing key loads
 
     async def open_audit() -> None:
         store = open_store(settings.audit.url, table=settings.audit.table)

@@ -187,7 +187,7 @@ def print_banner(
         "",
         "  Joint measures (with the credit_office token): the dishonest sample in the",
         "  public-resource bidding matter, then the red-listed and the clean ones:",
-        "    { subject(id: \"<id>\", matter: \"BD-BIDDER-ADMISSION\") { jointMeasures {",
+        '    { subject(id: "<id>", matter: "BD-BIDDER-ADMISSION") { jointMeasures {',
         "        restrictions { measure { id name } bases { entry { listName } } }",
         "        incentives { measure { id } } } } }",
         "",

@@ -94,6 +94,7 @@ async def graphql_endpoint(request: Request) -> Response:
         usage=services.audit.store.usage,
         max_batch=services.settings.graphql.max_batch,
         measures=services.measures,
+        upstreams=services.upstreams,
     )
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal

@@ -13,9 +13,11 @@ import aiohttp
 import strawberry
 
 from connectors.catalog import build_connector
+from connectors.upstream import UpstreamConnector
 from gateway.audit import AuditLog, start_audit_log, stop_audit_log
 from gateway.catalogue_file import load_matters_and_measures
 from gateway.execution import Executor
+from gateway.federation import ServiceTokens, UpstreamSource, upstream_selections
 from gateway.policy import load_policy
 from gateway.settings import Settings
 from gateway.source import Source
@@ -36,6 +38,7 @@ class Services:
     catalogue: Catalogue
     measures: tuple[Measure, ...]
     audit: AuditLog
+    upstreams: dict[str, UpstreamSource]
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -54,23 +57,52 @@ class Services:
             for department, connector in settings.enabled_connectors.items()
         }
         schema = build_schema()
-        policy = load_policy(settings.access.policy, schema._schema)
-        executor = Executor(schema, settings.graphql, policy, settings.access.strict)
-        verifier = TokenVerifier(settings.auth, session)
-        catalogue, measures = load_matters_and_measures(
-            settings.access.catalogue, settings.access.measures, settings.enabled_connectors
-        )
         try:
+            policy = load_policy(settings.access.policy, schema._schema)
+            executor = Executor(schema, settings.graphql, policy, settings.access.strict)
+            verifier = TokenVerifier(settings.auth, session)
+            catalogue, measures = load_matters_and_measures(
+                settings.access.catalogue, settings.access.measures, settings.enabled_connectors
+            )
+            upstreams = build_upstreams(settings, session, schema)
             audit = await start_audit_log(settings.audit)
         except BaseException:
             await session.close()
             raise
         return cls(
-            settings, session, sources, schema, executor, verifier, catalogue, measures, audit
+            settings,
+            session,
+            sources,
+            schema,
+            executor,
+            verifier,
+            catalogue,
+            measures,
+            audit,
+            upstreams,
         )
 
     async def aclose(self) -> None:
         """Finish the lookups in flight, commit their audit entries, then close."""
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))
+        await asyncio.gather(*(upstream.aclose() for upstream in self.upstreams.values()))
         await stop_audit_log(self.audit)
         await self.session.close()
+
+
+def build_upstreams(
+    settings: Settings, session: aiohttp.ClientSession, schema: strawberry.Schema
+) -> dict[str, UpstreamSource]:
+    """The enabled lower-level gateways (`ConfigError` if the signing key is unusable)."""
+    if not settings.enabled_upstreams:
+        return {}
+    assert settings.federation is not None  # the settings' validator requires it
+    tokens = ServiceTokens(settings.federation)
+    selections = upstream_selections(schema._schema, personal=False)
+    personal = upstream_selections(schema._schema, personal=True)
+    return {
+        key: UpstreamSource(
+            UpstreamConnector(key, upstream, session, selections, personal), upstream, tokens
+        )
+        for key, upstream in settings.enabled_upstreams.items()
+    }

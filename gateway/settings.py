@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors.catalog import BUILTIN, connector_config_problems
-from connectors.settings import ConnectorSettings
+from connectors.catalog import BUILTIN, DEPARTMENT_KEY, DEPARTMENTS, connector_config_problems
+from connectors.settings import ConnectorSettings, UpstreamSettings
 from gateway.audit.settings import AuditSettings
 from gateway.auth_settings import AuthSettings
 from gateway.config_files import read_toml, validated
+from gateway.federation_settings import FederationSettings
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
@@ -70,6 +71,9 @@ class Settings(_Section):
     graphql: GraphQLSettings = GraphQLSettings()
     http: HttpClientSettings = HttpClientSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
+    federation: FederationSettings | None = None
+    upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
+    """Lower-level gateways (cities, counties) consulted as sources, by key (`changsha`)."""
 
     @field_validator("connectors", mode="after")
     @classmethod
@@ -82,6 +86,35 @@ class Settings(_Section):
         if problems:
             raise ValueError("; ".join(problems))
         return connectors
+
+    @model_validator(mode="after")
+    def _upstreams(self) -> Settings:
+        """Upstream keys show in `sources` beside department keys, so they look alike and never
+        collide; consulting one needs a `[federation]` identity to sign its service tokens."""
+        for key, upstream in self.upstreams.items():
+            if not DEPARTMENT_KEY.fullmatch(key):
+                raise ValueError(
+                    f"upstreams.{key}: a key is lower case letters, digits and underscores, "
+                    "starting with a letter (at most 40 characters)"
+                )
+            if key in BUILTIN or key in self.connectors:
+                raise ValueError(f"upstreams.{key}: {key!r} is a department key")
+            unknown = sorted(set(upstream.departments or ()) - set(DEPARTMENTS))
+            if unknown:
+                raise ValueError(
+                    f"upstreams.{key}.departments: {unknown} have no section here; "
+                    f"known: {', '.join(DEPARTMENTS)}"
+                )
+        if self.enabled_upstreams and self.federation is None:
+            raise ValueError(
+                "upstreams need a [federation] section (gateway_id and a signing key) to sign "
+                "the service tokens they are called with"
+            )
+        return self
+
+    @property
+    def enabled_upstreams(self) -> dict[str, UpstreamSettings]:
+        return {key: u for key, u in self.upstreams.items() if u.enabled}
 
     @property
     def enabled_connectors(self) -> dict[str, ConnectorSettings]:

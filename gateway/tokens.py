@@ -18,12 +18,14 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 import jwt
 import orjson
 from cachetools import LRUCache
+from pydantic import HttpUrl
 
 from gateway.auth_settings import AuthSettings
 from resolvers.principal import ANONYMOUS, Principal
@@ -38,16 +40,32 @@ _REFUSALS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
 )
 """What the client is told of each kind of bad token; anything else is "not valid"."""
 _REGION = re.compile(r"^\d{6}$")
+MAX_ACTORS = 8
+"""Gateways a lookup may pass through (province, city, county need three)."""
 
 
 class Unauthenticated(Exception):
     """The request carries a token that cannot be trusted; the message says why, safely."""
 
 
-class KeySet:
-    """The identity provider's public keys by key id, loaded lazily and refreshed on demand."""
+class KeySource(Protocol):
+    """Where a key set comes from: `[auth]` (the identity provider) or a trusted gateway."""
 
-    def __init__(self, settings: AuthSettings, session: aiohttp.ClientSession | None) -> None:
+    @property
+    def jwks_file(self) -> Path | None: ...
+    @property
+    def jwks_url(self) -> HttpUrl | None: ...
+    @property
+    def jwks_timeout_s(self) -> float: ...
+    @property
+    def jwks_min_refresh_s(self) -> float: ...
+
+
+class KeySet:
+    """The identity provider's (or a trusted gateway's) public keys by key id, loaded lazily and
+    refreshed on demand."""
+
+    def __init__(self, settings: KeySource, session: aiohttp.ClientSession | None) -> None:
         self._settings = settings
         self._session = session
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -123,6 +141,10 @@ class TokenVerifier:
     ):
         self._settings = settings
         self._keys = KeySet(settings, session)
+        self._gateway_keys = {
+            gateway_id: KeySet(gateway, session)
+            for gateway_id, gateway in settings.gateways.items()
+        }
         self._verified: LRUCache[str, tuple[Principal, float]] = LRUCache(maxsize=cache_size)
 
     async def principal(self, authorization: str | None) -> Principal:
@@ -150,27 +172,57 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("The token is not a well-formed JWT.") from exc
         algorithm = header.get("alg")
+        gateway_id = self._gateway_issuer(token) if self._gateway_keys else None
         key: Any
-        if algorithm == "HS256" and self._settings.dev_secret is not None:
-            key = self._settings.dev_secret
-        elif algorithm in self._settings.algorithms:
-            key = await self._keys.key(header.get("kid"))
+        if gateway_id is not None:
+            gateway = self._settings.gateways[gateway_id]
+            issuer = gateway_id
+            if algorithm == "HS256" and gateway.dev_secret is not None:
+                key = gateway.dev_secret
+            elif algorithm in gateway.algorithms:
+                key = await self._gateway_keys[gateway_id].key(header.get("kid"))
+            else:
+                raise Unauthenticated(f"Tokens signed with {algorithm!r} are not accepted.")
         else:
-            raise Unauthenticated(f"Tokens signed with {algorithm!r} are not accepted.")
+            issuer = self._settings.issuer
+            if algorithm == "HS256" and self._settings.dev_secret is not None:
+                key = self._settings.dev_secret
+            elif algorithm in self._settings.algorithms:
+                key = await self._keys.key(header.get("kid"))
+            else:
+                raise Unauthenticated(f"Tokens signed with {algorithm!r} are not accepted.")
         try:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=[algorithm],
+                algorithms=[str(algorithm)],
                 audience=self._settings.audience,
-                issuer=self._settings.issuer,
+                issuer=issuer,
                 leeway=self._settings.leeway_s,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.InvalidTokenError as exc:
             message = next((m for kind, m in _REFUSALS if isinstance(exc, kind)), None)
             raise Unauthenticated(message or "The token is not valid.") from exc
-        return principal_from_claims(claims), float(claims["exp"])
+        principal = principal_from_claims(claims)
+        if gateway_id is None and principal.via:
+            raise Unauthenticated(
+                "The token acts on behalf of another principal (`act`), but its issuer is not "
+                "a trusted gateway."
+            )
+        if gateway_id is not None and principal.via[:1] != (gateway_id,):
+            raise Unauthenticated("A gateway's token must name that gateway as its actor (`act`).")
+        return principal, float(claims["exp"])
+
+    def _gateway_issuer(self, token: str) -> str | None:
+        """The trusted gateway that claims to have issued `token` (checked when it is verified
+        with that gateway's keys), or None: then it is verified as the identity provider's."""
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("The token is not a well-formed JWT.") from exc
+        issuer = claims.get("iss")
+        return issuer if isinstance(issuer, str) and issuer in self._gateway_keys else None
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
@@ -187,6 +239,9 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         raise Unauthenticated("The token's `name` and `department` must be strings.")
     if not roles:
         raise Unauthenticated("The token names no role.")
+    matter = claims.get("matter")
+    if matter is not None and not isinstance(matter, str):
+        raise Unauthenticated("The token's `matter` must be a string.")
     return Principal(
         subject=str(claims["sub"]),
         name=name,
@@ -194,7 +249,22 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         region=region,
         roles=frozenset(roles),
         scopes=frozenset(scope.split()),
+        via=_actors(claims.get("act")),
+        matter=matter,
     )
+
+
+def _actors(act: object) -> tuple[str, ...]:
+    """The actor chain of an RFC 8693 `act` claim, nearest first: `{"sub": "a", "act": {"sub":
+    "b"}}` is a token issued by gateway `a` for a lookup that gateway `b` forwarded to it."""
+    actors: list[str] = []
+    while act is not None:
+        sub = act.get("sub") if isinstance(act, dict) else None
+        if not isinstance(sub, str) or not sub or len(actors) >= MAX_ACTORS:
+            raise Unauthenticated("The token's `act` must be a chain of objects with a `sub`.")
+        actors.append(sub)
+        act = act.get("act") if isinstance(act, dict) else None
+    return tuple(actors)
 
 
 def _strings(value: object, claim: str) -> list[str]:

@@ -43,7 +43,14 @@ class Catalogue:
         return [m for m in self.matters if m.department == department]
 
     def purpose(self, principal: Principal, matter_id: str | None) -> Matter | None:
-        """The matter a lookup serves; raises when an official's lookup has no valid purpose."""
+        """The matter a lookup serves; raises when an official's lookup has no valid purpose.
+
+        A lookup forwarded by a higher-level gateway is bound to the matter it was made for."""
+        if principal.matter is not None and matter_id != principal.matter:
+            raise CodedError(
+                ErrorCode.FORBIDDEN,
+                f"This lookup was forwarded for matter {principal.matter}; it cannot name another.",
+            )
         if matter_id is None:
             if principal.is_public:
                 return None

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from connectors.errors import SourceState
 from connectors.records import today_in_china
+from connectors.upstream import UpstreamParts
 from resolvers.catalogue import Catalogue
 from resolvers.lookups import Lookup, OfficerLookup
 from resolvers.measures import Measure
@@ -31,6 +32,26 @@ class SourceLoader(Protocol):
     """A department's records through the shared cache (the gateway's `Source`)."""
 
     async def load_many(self, ids: Sequence[str]) -> list[SourceOutcome]: ...
+
+
+class UpstreamLoader(Protocol):
+    """A lower-level gateway (the gateway's `UpstreamSource`): what it answers depends on who
+    asks and for which matter, so the principal and matter go with every call (the gateway turns
+    them into a service token; resolvers know nothing of tokens)."""
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """The departments it is asked about, in section order."""
+        ...
+
+    async def load_many(
+        self,
+        ids: Sequence[str],
+        principal: Principal,
+        matter: str | None,
+        parts: UpstreamParts,
+        request_id: str,
+    ) -> list[SourceOutcome]: ...
 
 
 @dataclass(slots=True)
@@ -50,7 +71,12 @@ class RequestContext:
     officer_lookups: list[OfficerLookup] = field(default_factory=list)
     """Legal representatives consulted for joint measures, for the audit."""
     today: date = field(default_factory=today_in_china)
+    upstreams: Mapping[str, UpstreamLoader] = field(default_factory=dict)
+    """Lower-level gateways consulted as sources, by key."""
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
+    _upstream_loaders: dict[
+        tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
+    ] = field(default_factory=dict)
 
     def extends_to_officers(self, measure_ids: Iterable[str]) -> bool:
         """Whether any of these measures also applies because of a company's officers."""
@@ -64,16 +90,39 @@ class RequestContext:
             self._loaders[department] = loader
         return loader
 
+    def _upstream_loader(
+        self, key: str, matter: str | None, parts: UpstreamParts
+    ) -> DataLoader[str, SourceOutcome]:
+        """One per upstream, matter and parts asked: `subject` fields of one query (aliases)
+        asking the same share one call."""
+        loader = self._upstream_loaders.get((key, matter, parts))
+        if loader is None:
+            upstream = self.upstreams[key]
+
+            async def load_fn(ids: Sequence[str]) -> list[SourceOutcome]:
+                return await upstream.load_many(ids, self.principal, matter, parts, self.request_id)
+
+            loader = DataLoader(load_fn=load_fn)
+            self._upstream_loaders[(key, matter, parts)] = loader
+        return loader
+
     async def load(
-        self, wanted: Iterable[tuple[str, Sequence[str]]]
+        self,
+        wanted: Iterable[tuple[str, Sequence[str]]],
+        upstreams: Iterable[tuple[str, UpstreamParts]] = (),
+        subject_ids: Sequence[str] = (),
+        matter: str | None = None,
     ) -> dict[tuple[str, str], SourceOutcome]:
-        """Outcomes for (department, subject ids) pairs: every department concurrently, each in
-        one batch. Keyed by (department, subject id)."""
+        """Outcomes for (department, subject ids) pairs, and of `subject_ids` from each
+        (upstream, parts) pair for `matter`: all concurrently, each in one batch. Keyed by
+        (department or upstream key, subject id)."""
         plan = [(department, list(ids)) for department, ids in wanted if ids]
-        answers = await asyncio.gather(
-            *(self._loader(department).load_many(ids) for department, ids in plan),
-            return_exceptions=True,
-        )
+        calls = [self._loader(department).load_many(ids) for department, ids in plan]
+        if subject_ids:
+            for key, parts in upstreams:
+                plan.append((key, list(subject_ids)))
+                calls.append(self._upstream_loader(key, matter, parts).load_many(subject_ids))
+        answers = await asyncio.gather(*calls, return_exceptions=True)
         loaded: dict[tuple[str, str], SourceOutcome] = {}
         for (department, ids), answer in zip(plan, answers, strict=True):
             if isinstance(answer, BaseException):

@@ -1,8 +1,9 @@
 """`Subject.jointMeasures` and `Query.measures`: joint reward and punishment for a matter.
 
 The subject resolver has already loaded every department the evaluated matter uses (and, when a
-measure extends to persons in charge, the legal representative's records), so this is a plain
-function over loaded data: the rules themselves are in `resolvers.measures`.
+measure extends to persons in charge, the legal representative's records), and the lists and
+grades of the lower-level gateways consulted, so this is a plain function over loaded data: the
+rules themselves are in `resolvers.measures`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import strawberry
 
 from connectors.errors import SourceState
 from connectors.records import Grade, ListEntry, Person
+from connectors.upstream import FederatedRecord
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.masking import mask_person
@@ -51,6 +53,18 @@ def resolve_joint_measures(
         elif outcome.record is not None:
             entries.extend(outcome.record.list_entries)
             grades.extend(outcome.record.grades)
+    for key in root.upstreams:
+        outcome = root.outcomes[key]
+        record = outcome.record
+        if not isinstance(record, FederatedRecord):
+            if outcome.state not in _ANSWERED:
+                missing.append(key)
+            continue
+        if record.failed("lists") or record.failed("grades"):
+            missing.append(key)
+        missing.extend(f"{key}:{d}" for d in found.sections if d in record.failed_sources)
+        entries.extend(e for e in record.list_entries if e.department in found.sections)
+        grades.extend(g for g in record.grades if g.department in found.sections)
     officer_entries: list[tuple[Person, ListEntry]] = []
     for officer in root.officers:
         for department, outcome in officer.outcomes.items():

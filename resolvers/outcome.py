@@ -11,7 +11,8 @@ from connectors.records import SubjectRecord
 
 @dataclass(frozen=True, slots=True)
 class SourceOutcome:
-    """One department's answer for one subject, and how it was obtained (a `sources` row)."""
+    """One department's (or lower-level gateway's) answer for one subject, and how it was
+    obtained (a `sources` row)."""
 
     department: str
     state: SourceState
@@ -21,3 +22,5 @@ class SourceOutcome:
     from_cache: bool = False
     fetched_at: datetime | None = None
     latency_ms: float | None = None
+    region: str | None = None
+    """The division a lower-level gateway serves, for its row; `None` for departments."""

@@ -1,4 +1,5 @@
-"""Who is asking: an official from a verified token, or the anonymous public."""
+"""Who is asking: an official from a verified token, or the anonymous public; possibly on whose
+behalf a higher-level gateway asks (`via`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ class Principal:
     """The official's 6-digit administrative division code."""
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
+    via: tuple[str, ...] = ()
+    """The gateways that forwarded this principal's lookup, nearest first (a service token's
+    `act` chain); empty when the official asked this gateway directly."""
+    matter: str | None = None
+    """The matter a forwarded lookup was made for: its lookups must name that matter."""
 
     @property
     def is_public(self) -> bool:

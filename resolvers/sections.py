@@ -3,6 +3,8 @@
 A section resolver returns the department's validated record as it is: its fields are read as plain
 attributes by the GraphQL layer, with no resolver per leaf. A department that failed raises its
 `SourceError`, so its section is `null` with the error at its path while the others resolve.
+Records lower-level gateways gave for the department are merged in (resolvers/federation.py); a
+lower gateway that failed shows only in its `sources` row.
 Everything here is synchronous: the data was loaded by the subject resolver.
 """
 
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from connectors.errors import SourceError, SourceState
 from connectors.records import CreditReport, Grade, ListCategory, ListEntry, SubjectRecord
 from resolvers.errors import CodedError, ErrorCode
+from resolvers.federation import merged_record, upstream_sections
 from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
 from resolvers.public_view import public_entries, public_record
@@ -35,8 +38,13 @@ def section_resolver(department: str) -> SectionResolver:
                     f"Matter {root.matter} does not use the {department} section.",
                     reason="matter",
                 )
-            raise SourceError(department, "is not configured on this gateway")
-        record = record_or_raise(outcome)
+            if department not in root.upstream_departments:
+                raise SourceError(department, "is not configured on this gateway")
+            record = None
+        else:
+            record = record_or_raise(outcome)
+        if root.upstreams:
+            record = merged_record(record, upstream_sections(root, department))
         if record is None:
             return None
         if root.public_view:

@@ -49,6 +49,36 @@ def child_field_arguments(info: GraphQLResolveInfo[Any], name: str) -> list[dict
     return [get_argument_values(field_def, node, variables) for node in nodes]
 
 
+def selects_anywhere(info: GraphQLResolveInfo[Any], name: str) -> bool:
+    """Whether a field called `name` is selected at any depth below the field being resolved."""
+    variables = _variables(info)
+
+    def search(selection_set: SelectionSetNode, seen: set[str]) -> bool:
+        for selection in selection_set.selections:
+            if not _included(selection, variables):
+                continue
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    return True
+                if selection.selection_set is not None and search(selection.selection_set, seen):
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if search(selection.selection_set, seen):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None and selection.name.value not in seen:
+                    seen.add(selection.name.value)
+                    if search(fragment.selection_set, seen):
+                        return True
+        return False
+
+    return any(
+        node.selection_set is not None and search(node.selection_set, set())
+        for node in info.field_nodes
+    )
+
+
 def _variables(info: GraphQLResolveInfo[Any]) -> VariableValues:
     """strawberry hands resolvers the plain coerced dict; graphql-core's helpers want its tuple."""
     variables = info.variable_values

@@ -1,4 +1,5 @@
-"""`Subject.sources`: one row per department consulted, saying how its part was obtained."""
+"""`Subject.sources`: one row per department (and lower-level gateway) consulted, saying how its
+part was obtained."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class SourceRow:
     age_seconds: float | None
     latency_ms: float | None
     message: str | None
+    region: str | None
 
 
 def resolve_sources(root: SubjectRef) -> list[SourceRow]:
@@ -35,6 +37,7 @@ def resolve_sources(root: SubjectRef) -> list[SourceRow]:
             ),
             latency_ms=round(outcome.latency_ms, 2) if outcome.latency_ms is not None else None,
             message=_message(outcome.error),
+            region=outcome.region,
         )
         for outcome in root.outcomes.values()
     ]

@@ -18,6 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from connectors.catalog import DEPARTMENTS
 from connectors.records import Person, today_in_china
+from connectors.upstream import UpstreamParts
 from resolvers.catalogue import Matter
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
@@ -25,11 +26,12 @@ from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
 from resolvers.lookups import Lookup, LookupOutcome, OfficerLookup
 from resolvers.masking import mask_id_number, mask_name
 from resolvers.outcome import SourceOutcome
-from resolvers.selection import child_field_arguments, child_field_names
+from resolvers.selection import child_field_arguments, child_field_names, selects_anywhere
 
 REPORTS_DEPARTMENT = "credit_agency"
 """Credit agencies hold no section of their own: their reports are `Subject.reports`."""
 JOINT_MEASURES_FIELD = "jointMeasures"
+ID_NUMBER_FIELD = "idNumber"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,11 @@ class SubjectRef:
     matter: str | None = None
     officers: tuple[Officer, ...] = ()
     """Legal representatives consulted for joint measures that extend to them."""
+    upstreams: tuple[str, ...] = ()
+    """The lower-level gateways consulted (their outcomes follow the departments' in
+    `outcomes`, keyed by upstream key)."""
+    upstream_departments: frozenset[str] = frozenset()
+    """The departments whose sections were asked of those gateways."""
 
     @property
     def natural_person(self) -> bool:
@@ -148,15 +155,21 @@ class _Selection:
     fields: frozenset[str]
     measure_matters: tuple[str | None, ...] = ()
     """The `matter` argument of each `jointMeasures` selected (None: the lookup's own)."""
+    personal: bool = False
+    """A personal identifier (`Person.idNumber`) is selected somewhere below: only then is it
+    asked of lower-level gateways (what crosses to this gateway, and what their audit says was
+    read, is what the client asked for)."""
 
 
 def _selected(info: strawberry.Info[RequestContext, None]) -> _Selection:
     raw = info._raw_info
     fields = child_field_names(raw)
+    personal = bool(info.context.upstreams) and selects_anywhere(raw, ID_NUMBER_FIELD)
     if JOINT_MEASURES_FIELD not in fields:
-        return _Selection(fields)
+        return _Selection(fields, personal=personal)
     arguments = child_field_arguments(raw, JOINT_MEASURES_FIELD)
-    return _Selection(fields, tuple(_optional_str(args.get("matter")) for args in arguments))
+    matters = tuple(_optional_str(args.get("matter")) for args in arguments)
+    return _Selection(fields, matters, personal)
 
 
 def _optional_str(value: object) -> str | None:
@@ -174,13 +187,15 @@ async def _load(
     representatives' records, when a measure extends to them)."""
     enabled = tuple(context.sources)
     used = enabled if purpose is None else tuple(d for d in enabled if d in purpose.sections)
+    served = set(enabled).union(*(u.departments for u in context.upstreams.values()))
     fields = selection.fields
     withheld = frozenset(
         FIELD_DEPARTMENTS[f]
         for f in fields
         if f in FIELD_DEPARTMENTS
-        and FIELD_DEPARTMENTS[f] in enabled
-        and FIELD_DEPARTMENTS[f] not in used
+        and FIELD_DEPARTMENTS[f] in served
+        and purpose is not None
+        and FIELD_DEPARTMENTS[f] not in purpose.sections
     )
     measure_matters = _measure_matters(context, selection, purpose)
     for_measures = {d for matter in measure_matters for d in matter.sections if d in enabled}
@@ -193,15 +208,25 @@ async def _load(
         ]
         for department in enabled
     }
-    loaded = await context.load(wanted.items())
+    asks = _upstream_asks(context, selection, purpose, bool(measure_matters))
+    loaded = await context.load(
+        wanted.items(),
+        asks.items(),
+        [s.value for s in subjects],
+        purpose.id if purpose is not None else None,
+    )
     officers = await _load_officers(context, subjects, loaded, measure_matters)
     mask = not context.principal.may_see_pii
     public_view = context.principal.is_public
+    upstream_departments = frozenset(d for parts in asks.values() for d in parts.departments)
     return [
         SubjectRef(
             _shown_id(subject, mask),
             subject.kind,
-            {department: loaded[(department, subject.value)] for department in consulted},
+            {
+                **{department: loaded[(department, subject.value)] for department in consulted},
+                **{key: loaded[(key, subject.value)] for key in asks},
+            },
             name_sources,
             mask,
             public_view,
@@ -209,9 +234,40 @@ async def _load(
             withheld,
             purpose.id if purpose is not None else None,
             officers.get(subject.value, ()),
+            tuple(asks),
+            upstream_departments,
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
+
+
+def _upstream_asks(
+    context: RequestContext, selection: _Selection, purpose: Matter | None, measures: bool
+) -> dict[str, UpstreamParts]:
+    """What to ask each lower-level gateway for: the sections selected that it serves and the
+    matter uses; lists and grades when selected or needed for joint measures; the name. A gateway
+    serving no department the matter uses is not asked at all."""
+    asks: dict[str, UpstreamParts] = {}
+    if not context.upstreams:
+        return asks
+    fields = selection.fields
+    sections = {FIELD_DEPARTMENTS[f] for f in fields if f in FIELD_DEPARTMENTS}
+    lists = "lists" in fields or (measures and JOINT_MEASURES_FIELD in fields)
+    grades = "grades" in fields or (measures and JOINT_MEASURES_FIELD in fields)
+    for key, upstream in context.upstreams.items():
+        relevant = [d for d in upstream.departments if purpose is None or d in purpose.sections]
+        if not relevant:
+            continue
+        parts = UpstreamParts(
+            tuple(d for d in relevant if d in sections),
+            lists,
+            grades,
+            "name" in fields,
+            selection.personal,
+        )
+        if parts:
+            asks[key] = parts
+    return asks
 
 
 def _measure_matters(
@@ -322,6 +378,6 @@ def resolve_name(root: SubjectRef) -> str | None:
             return str(registration.name)
     for department in (*root.name_sources, *root.outcomes):
         record = root.outcomes[department].record
-        if record is not None:
+        if record is not None and record.name:
             return mask_name(record.name) if root.mask and root.natural_person else record.name
     return None

@@ -12,6 +12,11 @@ import strawberry
 
 from schema.enums import InspectionResult, ListCategory, PenaltyKind, PublicityState, Severity
 
+SOURCE_DESCRIPTION = (
+    "The lower-level gateway (a city's or county's) that supplied this record, by its key, e.g. "
+    "`changsha`, or `changsha/furong` through two levels; null for this gateway's own registries."
+)
+
 
 @strawberry.type(description="A deciding or issuing authority.")
 class Authority:
@@ -64,6 +69,7 @@ class Penalty:
     source_unit: str = strawberry.field(description="Unit that reported the record.")
     severity: Severity = strawberry.field(description="GENERAL or SERIOUS.")
     publicity: Publicity = strawberry.field(description="Publicity window and repair.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description='An administrative licence ("double publicity" format).')
@@ -79,6 +85,7 @@ class Licence:
         description="Last day of validity; null if open-ended."
     )
     authority: Authority = strawberry.field(description="Licensing authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="A supervisory sampling inspection of a product or premises.")
@@ -91,6 +98,7 @@ class Inspection:
     result: InspectionResult = strawberry.field(description="PASS or FAIL.")
     failed_items: list[str] = strawberry.field(description="Items that failed, if any.")
     authority: Authority = strawberry.field(description="Inspecting authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="An entry of the subject on a black, watch or red list.")
@@ -109,6 +117,7 @@ class ListEntry:
     basis: str = strawberry.field(description="Legal basis of the listing.")
     document_number: str | None = strawberry.field(description="Listing decision number.")
     authority: Authority = strawberry.field(description="Authority that listed the subject.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(
@@ -126,3 +135,4 @@ class CreditGrade:
     assessed_on: date = strawberry.field(description="Date of the assessment.")
     valid_until: date | None = strawberry.field(description="Last day the grade applies.")
     authority: Authority = strawberry.field(description="Grading authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)

@@ -7,6 +7,7 @@ from datetime import date
 import strawberry
 
 from schema.enums import CreditReportProviderKind
+from schema.records import SOURCE_DESCRIPTION
 
 
 @strawberry.type(description="Who issued a credit report.")
@@ -32,3 +33,4 @@ class CreditReport:
     expired: bool = strawberry.field(description="Past `validUntil` today: not to be relied on.")
     rating: str = strawberry.field(description="Credit rating, e.g. AAA, A, BBB.")
     purpose: str | None = strawberry.field(description="What the report was issued for, if stated.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)

@@ -9,6 +9,7 @@ import strawberry
 
 from schema.enums import BidRole, InspectionResult, PerformanceStatus, RegistrationStatus
 from schema.records import (
+    SOURCE_DESCRIPTION,
     Authority,
     CreditGrade,
     Inspection,
@@ -43,6 +44,7 @@ class EiaReview:
     reviewed_on: date = strawberry.field(description="Date of the review.")
     findings: list[str] = strawberry.field(description="Problems found.")
     authority: Authority = strawberry.field(description="Reviewing authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="Environment protection: grade, penalties, discharge permits, EIA.")
@@ -67,6 +69,7 @@ class IndustryBan:
     reason: str = strawberry.field(description="Why the person was banned.")
     basis: str = strawberry.field(description="Legal basis of the ban.")
     authority: Authority = strawberry.field(description="Authority that imposed the ban.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="Health: medical and hygiene licences, penalties, industry bans.")
@@ -88,6 +91,7 @@ class Registration:
     business_scope: str = strawberry.field(description="Business scope.")
     status: RegistrationStatus = strawberry.field(description="Registration status.")
     authority: Authority = strawberry.field(description="Registration authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="A supervision check of an online shop.")
@@ -98,6 +102,7 @@ class EcommerceCheck:
     result: InspectionResult = strawberry.field(description="PASS or FAIL.")
     findings: list[str] = strawberry.field(description="Problems found.")
     authority: Authority = strawberry.field(description="Checking authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(
@@ -126,6 +131,7 @@ class Bid:
     bid_on: date = strawberry.field(description="Date of the bid.")
     amount: Decimal | None = strawberry.field(description="Amount bid, in yuan.")
     result: str = strawberry.field(description="Outcome of the bid, e.g. 中标 or 未中标.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(
@@ -144,6 +150,7 @@ class TeacherRecord:
     conduct_result: str = strawberry.field(description="Conduct assessment, e.g. 合格.")
     violations: list[str] = strawberry.field(description="Violations of teachers' ethics found.")
     authority: Authority = strawberry.field(description="Assessing education authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="A research integrity violation decided by a funder or authority.")
@@ -158,6 +165,7 @@ class ResearchViolation:
         description="Last day the subject may not apply for projects; null if no ban."
     )
     authority: Authority = strawberry.field(description="Deciding authority.")
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(
@@ -203,6 +211,7 @@ class JudgmentDebtorCase:
     exited_on: date | None = strawberry.field(
         description="Date the debtor was removed from the list, if removed."
     )
+    source: str | None = strawberry.field(description=SOURCE_DESCRIPTION)
 
 
 @strawberry.type(description="Courts: dishonest judgment debtors [失信被执行人].")

@@ -30,7 +30,9 @@ from schema.sections import (
 
 @strawberry.type(description="How one department's part of the profile was obtained.")
 class SourceStatus:
-    department: str = strawberry.field(description="Department key, e.g. environment.")
+    department: str = strawberry.field(
+        description="Department key, e.g. environment; or a lower-level gateway's, e.g. changsha."
+    )
     status: SourceState = strawberry.field(description="OK, NOT_FOUND, STALE, or why it failed.")
     from_cache: bool = strawberry.field(description="Served from the gateway's cache.")
     fetched_at: datetime | None = strawberry.field(
@@ -40,7 +42,18 @@ class SourceStatus:
     latency_ms: float | None = strawberry.field(
         description="Duration of the registry call, when this request made or joined one."
     )
-    message: str | None = strawberry.field(description="Why the source failed, if it did.")
+    message: str | None = strawberry.field(
+        description=(
+            "Why the source failed, if it did; for a lower-level gateway that answered in part, "
+            "what it could not give."
+        )
+    )
+    region: str | None = strawberry.field(
+        description=(
+            "For a lower-level gateway (a city's or county's, `department` is its key): the "
+            "6-digit division it serves. Null for departments."
+        )
+    )
 
 
 @strawberry.type(

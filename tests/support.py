@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 
 from gateway.app import create_app
@@ -100,7 +103,14 @@ async def running_gateway(
     """A gateway whose client is the credit office (every section, with `pii`) unless a request
     sends other headers (`PUBLIC`, `bearer(...)`)."""
     config = gateway_config(registries, connector, graphql, access, audit)
-    app = create_app(settings_from_dict(config))
+    async with configured_gateway(config) as gateway:
+        yield gateway
+
+
+@asynccontextmanager
+async def configured_gateway(config: Mapping[str, Any]) -> AsyncIterator[Gateway]:
+    """`running_gateway` with a whole config (e.g. `gateway_config(...)` plus more sections)."""
+    app = create_app(settings_from_dict(dict(config)))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -115,3 +125,66 @@ def calls(server: RegistryServer) -> int:
     """Upstream data calls a registry received (single and batch)."""
     stats = server.state.stats
     return stats.calls("single") + stats.calls("batch")
+
+
+class GatewayServer:
+    """A gateway served by uvicorn on a loopback port, as another gateway reaches it over HTTP.
+
+    Like `RegistryServer`, it can be stopped and started again on the same port (each start is a
+    new app: caches and an in-memory audit log start empty).
+    """
+
+    def __init__(self, config: Mapping[str, Any], host: str = "127.0.0.1") -> None:
+        self.settings = settings_from_dict(dict(config))
+        self.host = host
+        self.port = 0
+        self.app: Starlette | None = None
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint."""
+        return f"http://{self.host}:{self.port}/graphql"
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None, "the gateway is not running"
+        services: Services = self.app.state.services
+        return services
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self.app = create_app(self.settings)
+        config = uvicorn.Config(
+            self.app,
+            lifespan="on",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                await self._task
+                raise RuntimeError("the gateway did not start")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        server, task, self._server, self._task = self._server, self._task, None, None
+        if server is not None and task is not None:
+            server.should_exit = True
+            await task
+        self.app = None
+
+    async def __aenter__(self) -> GatewayServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
