@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import strawberry
 
+from connectors.catalog import DEPARTMENTS as REGISTRY_DEPARTMENTS
 from connectors.errors import SourceState
 from connectors.records import Grade, ListEntry, Person
 from connectors.upstream import FederatedRecord
@@ -45,7 +46,12 @@ def resolve_joint_measures(
     departments = [d for d in context.sources if d in found.sections]
     entries: list[ListEntry] = []
     grades: list[Grade] = []
-    missing: list[str] = []
+    # A department the matter uses that this gateway does not serve cannot be judged clean.
+    missing: list[str] = [
+        f"{d} (not configured)"
+        for d in found.sections
+        if d not in context.sources and d in REGISTRY_DEPARTMENTS
+    ]
     for department in departments:
         outcome = root.outcomes.get(department)
         if outcome is None or outcome.state not in _ANSWERED:

@@ -18,6 +18,12 @@ def public_record(record: SubjectRecord, today: date) -> SubjectRecord:
     ]
     entries = public_entries(record.list_entries, today)
     update: dict[str, object] = {}
+    cases = getattr(record, "judgment_debtor_cases", None)
+    if cases:
+        # A debtor taken off the list is no longer published, like the list entry itself.
+        published = [c for c in cases if c.exited_on is None or c.exited_on > today]
+        if len(published) != len(cases):
+            update["judgment_debtor_cases"] = published
     if len(penalties) != len(record.penalties):
         update["penalties"] = penalties
     if len(entries) != len(record.list_entries):

@@ -83,7 +83,7 @@ def resolve_grades(root: SubjectRef) -> list[Grade]:
 
 
 def _records(root: SubjectRef) -> list[SubjectRecord]:
-    return [o.record for o in root.outcomes.values() if o.record is not None]
+    return [o.record for d, o in root.outcomes.items() if o.record is not None and root.shows(d)]
 
 
 def resolve_reports(root: SubjectRef) -> list[CreditReport]:

@@ -82,6 +82,15 @@ class SubjectRef:
     `outcomes`, keyed by upstream key)."""
     upstream_departments: frozenset[str] = frozenset()
     """The departments whose sections were asked of those gateways."""
+    readable: frozenset[str] | None = None
+    """The departments whose records the lookup's matter lets this query show in lists, grades
+    and reports (None: all, for the public). Departments consulted only to evaluate another
+    matter's joint measures feed that evaluation and nothing else."""
+
+    def shows(self, key: str) -> bool:
+        """Whether the records of department (or upstream) `key` may be shown outside
+        `jointMeasures`: upstreams are always asked under the lookup's own matter."""
+        return self.readable is None or key in self.readable or key in self.upstreams
 
     @property
     def natural_person(self) -> bool:
@@ -198,8 +207,8 @@ async def _load(
         and FIELD_DEPARTMENTS[f] not in purpose.sections
     )
     measure_matters = _measure_matters(context, selection, purpose)
-    for_measures = {d for matter in measure_matters for d in matter.sections if d in enabled}
-    plans = [_consulted(subject.kind, fields, used, for_measures) for subject in subjects]
+    for_measures = tuple(d for d in enabled if any(d in m.sections for m in measure_matters))
+    plans = [_consulted(subject.kind, fields, enabled, used, for_measures) for subject in subjects]
     wanted = {
         department: [
             s.value
@@ -236,6 +245,7 @@ async def _load(
             officers.get(subject.value, ()),
             tuple(asks),
             upstream_departments,
+            frozenset(used) if purpose is not None else None,
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
@@ -342,10 +352,13 @@ def _consulted(
     kind: SubjectKind,
     fields: Collection[str],
     enabled: tuple[str, ...],
+    used: tuple[str, ...],
     for_measures: Collection[str] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(departments consulted, departments the name comes from) for one subject."""
-    name_sources = _name_sources(kind, enabled)
+    """(departments consulted, in the gateway's order; departments the name comes from) for one
+    subject: what the lookup's matter allows (`used`), plus what the joint measures of the
+    matters evaluated need."""
+    name_sources = _name_sources(kind, used)
     wanted: set[str] = set()
     for selected in fields:
         if selected in FIELD_DEPARTMENTS:
@@ -353,12 +366,11 @@ def _consulted(
         elif selected == JOINT_MEASURES_FIELD:
             wanted.update(for_measures)
         elif selected in ALL_DEPARTMENT_FIELDS:
-            wanted.update(enabled)
+            wanted.update(used)
         elif selected == "name":
             wanted.update(name_sources)
-    consulted = tuple(d for d in enabled if d in wanted)
-    extra = tuple(d for d in for_measures if d in wanted and d not in enabled)
-    return consulted + extra, name_sources
+    allowed = set(used).union(for_measures)
+    return tuple(d for d in enabled if d in wanted and d in allowed), name_sources
 
 
 def _name_sources(kind: SubjectKind, enabled: tuple[str, ...]) -> tuple[str, ...]:

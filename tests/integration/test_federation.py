@@ -392,6 +392,12 @@ MEASURES = """query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) {
     restrictions { measure { id } bases { entry { listType department source } } } } } }"""
 
 
+def _missing(evaluation: dict[str, Any]) -> list[str]:
+    """What did not answer, leaving out the departments these four-registry gateways lack (the
+    office's matter uses all eleven, so those always make an evaluation incomplete here)."""
+    return [d for d in evaluation["missingDepartments"] if not d.endswith("(not configured)")]
+
+
 async def test_joint_measures_count_the_citys_list_entries(
     province: Gateway, city: GatewayServer, city_samples: dict[str, str]
 ) -> None:
@@ -399,7 +405,7 @@ async def test_joint_measures_count_the_citys_list_entries(
     body = await _lookup(province, MEASURES, subject_id, OFFICE_MATTER, OFFICE, "fed-jm-1")
     assert "errors" not in body, body["errors"]
     evaluation = body["data"]["subject"]["jointMeasures"]
-    assert evaluation["complete"] is True
+    assert _missing(evaluation) == []
     bases = [b["entry"] for m in evaluation["restrictions"] for b in m["bases"] if b["entry"]]
     assert {"listType": "SERIOUS_DISHONEST", "department": "commerce", "source": "changsha"} in (
         bases
@@ -412,7 +418,7 @@ async def test_joint_measures_count_the_citys_list_entries(
         await city.start()
     evaluation = body["data"]["subject"]["jointMeasures"]
     assert evaluation["complete"] is False
-    assert evaluation["missingDepartments"] == ["changsha"]
+    assert _missing(evaluation) == ["changsha"]
     assert evaluation["restrictions"] == []
 
 
@@ -433,7 +439,7 @@ async def test_a_city_registry_failure_is_a_partial_answer(
     body = await _lookup(province, MEASURES, subject_id, OFFICE_MATTER, OFFICE, "fed-fault-2")
     evaluation = body["data"]["subject"]["jointMeasures"]
     assert evaluation["complete"] is False
-    assert evaluation["missingDepartments"] == ["changsha:commerce"]
+    assert _missing(evaluation) == ["changsha:commerce"]
 
 
 async def test_when_the_city_is_down_only_its_source_degrades(

@@ -378,3 +378,59 @@ async def test_measures_catalogue_is_published(full: Gateway) -> None:
     assert "tax:A" in measures["I_BIDDING_BONUS"]["grades"]
     assert {m["kind"] for m in measures.values()} == {"RESTRICTION", "INCENTIVE"}
     assert len(measures) == 28
+
+
+async def test_another_matters_departments_feed_only_its_evaluation(
+    full: Gateway, samples: dict[str, str]
+) -> None:
+    """Evaluating a shared matter may consult departments the lookup's matter does not use;
+    their records must not leak into `lists`, `grades` or `reports`."""
+    body = await full.query(
+        'query($id: ID!) { subject(id: $id, matter: "ENV-DISCHARGE-PERMIT") { '
+        "lists { department } grades { department } "
+        'jointMeasures(matter: "BD-BIDDER-ADMISSION") { matter } sources { department } } }',
+        {"id": samples["both"]},
+        headers=bearer("environment_official", department="environment"),
+    )
+    assert "errors" not in body, body["errors"]
+    subject = body["data"]["subject"]
+    readable = {"environment", "commerce", "court", "tax"}  # the lookup's matter's sections
+    assert {e["department"] for e in subject["lists"]} <= readable
+    assert {g["department"] for g in subject["grades"]} <= readable
+    consulted = [s["department"] for s in subject["sources"]]
+    assert set(consulted) > readable  # bidding and others were asked, for the evaluation
+    assert consulted == [d for d in ALL_DEPARTMENTS if d in consulted]  # in the gateway's order
+
+
+async def test_a_department_the_matter_uses_but_the_gateway_lacks_leaves_it_incomplete(
+    all_registries: dict[str, RegistryServer], samples: dict[str, str]
+) -> None:
+    without_court = {d: s for d, s in all_registries.items() if d != "court"}
+    async with running_gateway(without_court) as gateway:
+        evaluation = await _evaluate(gateway, samples["dishonest_officer"])
+    assert evaluation["complete"] is False
+    assert "court (not configured)" in evaluation["missingDepartments"]
+
+
+async def test_the_public_does_not_see_debtors_taken_off_the_list(
+    full: Gateway, samples: dict[str, str], dataset: Dataset
+) -> None:
+    today = today_in_china()
+    for sample in ("exited", "dishonest", "dishonest_officer"):
+        record = dataset.record("court", _index(dataset, samples[sample]))
+        cases = record.judgment_debtor_cases if record else []  # type: ignore[attr-defined]
+        if any(c.exited_on is not None and c.exited_on <= today for c in cases):
+            break
+    else:
+        raise AssertionError("the dataset should hold a sample with an exited debtor case")
+    query = "query($id: ID!) { subject(id: $id) { court { judgmentDebtorCases { exitedOn } } } }"
+    public = await full.query(query, {"id": samples[sample]}, headers={"authorization": ""})
+    shown = public["data"]["subject"]["court"]["judgmentDebtorCases"]
+    assert all(c["exitedOn"] is None or date.fromisoformat(c["exitedOn"]) > today for c in shown)
+    official = await full.query(
+        query.replace("$id: ID!", "$id: ID!, $matter: ID").replace(
+            "subject(id: $id)", "subject(id: $id, matter: $matter)"
+        ),
+        {"id": samples[sample]},
+    )
+    assert len(official["data"]["subject"]["court"]["judgmentDebtorCases"]) == len(cases)
