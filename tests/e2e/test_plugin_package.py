@@ -302,3 +302,66 @@ def test_the_package_tests_pass_against_the_installed_copy(site: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " passed" in done.stdout
+
+
+OFFICIAL_LOOKUP = """
+import asyncio, json, pathlib, sys
+import httpx
+from gateway.app import create_app
+from gateway.auth_settings import AuthSettings
+from gateway.settings import settings_from_dict
+from gateway.tokens import mint_dev_token
+
+CATALOGUE = '''
+[[matters]]
+id = "TOUR-AGENCY-LICENSING"
+name = "旅行社业务经营许可"
+department = "tourism"
+legal_basis = "《旅行社条例》第六条"
+operating_method = "审批时查询旅游市场黑名单和信用等级"
+sections = ["tourism"]
+measures = ["P_STRICT_LICENSING"]
+'''
+QUERY = '''query($id: ID!) { subject(id: $id, matter: "TOUR-AGENCY-LICENSING") {
+  lists { department listType } sources { department status }
+  jointMeasures { complete restrictions { measure { id } } } } }'''
+SECRET = "an-e2e-signing-key-that-is-long-enough"
+
+async def main(url, key, catalogue, subject):
+    pathlib.Path(catalogue).write_text(CATALOGUE, encoding="utf-8")
+    settings = settings_from_dict({
+        "auth": {"dev_secret": SECRET},
+        "audit": {"url": "sqlite:///:memory:"},
+        "access": {"catalogue": catalogue},
+        "connectors": {"tourism": {"base_url": url, "plugin": "tourism",
+                                   "options": {"app_key": key}}},
+    })
+    token = mint_dev_token(AuthSettings(dev_secret=SECRET), ["credit_office"],
+                           department="tourism")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            response = await client.post(
+                "/graphql", json={"query": QUERY, "variables": {"id": subject}},
+                headers={"authorization": f"Bearer {token}"})
+            print(response.text)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def test_an_officials_matter_may_use_the_plugin_department(
+    site: Path, registry: str, tmp_path: Path
+) -> None:
+    """A deployment's catalogue may name a plug-in department in a matter's sections; then an
+    official's lookup in that matter consults it, and its lists feed the joint measures."""
+    catalogue = tmp_path / "catalogue.toml"
+    done = run(site, PYTHON, "-c", OFFICIAL_LOOKUP, registry, APP_KEY, str(catalogue), BLACKLISTED)
+    assert done.returncode == 0, done.stderr
+    subject = json.loads(done.stdout)["data"]["subject"]
+    assert subject["sources"] == [{"department": "tourism", "status": "OK"}]
+    assert {"department": "tourism", "listType": "SERIOUS_DISHONEST"} in subject["lists"]
+    measures = subject["jointMeasures"]
+    assert measures["complete"] is True
+    assert [m["measure"]["id"] for m in measures["restrictions"]] == ["P_STRICT_LICENSING"]
