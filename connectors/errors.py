@@ -22,6 +22,15 @@ class SourceState(enum.Enum):
     CIRCUIT_OPEN = "CIRCUIT_OPEN"
     FORBIDDEN = "FORBIDDEN"
 
+    @property
+    def answered(self) -> bool:
+        """The source said what it holds (possibly nothing, possibly from a stale cache): its
+        part of the profile can be relied on; any other state means it could not say."""
+        return self in _ANSWERED
+
+
+_ANSWERED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
+
 
 class SourceError(Exception):
     """A registry did not give a usable answer (or a lower-level gateway: `kind="gateway"`)."""

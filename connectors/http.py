@@ -18,6 +18,7 @@ import orjson
 import pydantic
 from yarl import URL
 
+from connectors.batching import fetch_in_batches
 from connectors.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
 from connectors.protocol import FetchResult
 from connectors.records import BatchResponse, RegistryHealth, SubjectRecord
@@ -65,22 +66,7 @@ class HttpConnector:
             return {}
         if len(ids) == 1:
             return {ids[0]: await self._fetch_one(ids[0])}
-        size = self._settings.batch_size
-        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
-        if len(chunks) == 1:
-            return await self._fetch_batch(chunks[0])
-        answers = await asyncio.gather(
-            *(self._fetch_batch(chunk) for chunk in chunks), return_exceptions=True
-        )
-        results: dict[str, SubjectRecord | SourceError | None] = {}
-        for chunk, answer in zip(chunks, answers, strict=True):
-            if isinstance(answer, SourceError):
-                results.update(dict.fromkeys(chunk, answer))
-            elif isinstance(answer, BaseException):
-                raise answer
-            else:
-                results.update(answer)
-        return results
+        return await fetch_in_batches(ids, self._settings.batch_size, self._fetch_batch)
 
     async def check_health(self) -> bool:
         try:

@@ -37,6 +37,7 @@ from pydantic import AwareDatetime, Field
 from pydantic.alias_generators import to_camel
 from yarl import URL
 
+from connectors.batching import fetch_in_batches
 from connectors.errors import (
     SourceBadResponse,
     SourceError,
@@ -65,7 +66,6 @@ GRADES = "grades"
 NAME = "name"
 _CHUNK = 64 * 1024
 _MAX_MESSAGE = 200
-_SETTLED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
 _HELD = frozenset({SourceState.OK, SourceState.STALE})
 _STATE_OF_CODE = {
     "SOURCE_TIMEOUT": SourceState.TIMEOUT,
@@ -199,23 +199,11 @@ class UpstreamConnector:
         Raises `SourceError` when the call fails as a whole."""
         if not ids or not parts:
             return {}
-        size = self._settings.batch_size
-        chunks = [list(ids[i : i + size]) for i in range(0, len(ids), size)]
-        if len(chunks) == 1:
-            return await self._fetch_batch(chunks[0], token, matter, parts, request_id)
-        answers = await asyncio.gather(
-            *(self._fetch_batch(c, token, matter, parts, request_id) for c in chunks),
-            return_exceptions=True,
-        )
-        results: dict[str, FederatedRecord | SourceError | None] = {}
-        for chunk, answer in zip(chunks, answers, strict=True):
-            if isinstance(answer, SourceError):
-                results.update(dict.fromkeys(chunk, answer))
-            elif isinstance(answer, BaseException):
-                raise answer
-            else:
-                results.update(answer)
-        return results
+
+        async def batch(chunk: Sequence[str]) -> Mapping[str, FederatedRecord | SourceError | None]:
+            return await self._fetch_batch(list(chunk), token, matter, parts, request_id)
+
+        return await fetch_in_batches(ids, self._settings.batch_size, batch)
 
     async def check_health(self) -> bool:
         """Whether the lower gateway answers its liveness endpoint (`healthz` beside `graphql`)."""
@@ -384,7 +372,7 @@ class UpstreamConnector:
                 state = SourceState.ERROR
             held = held or state in _HELD
             relevant = department in self._department_set or department not in RECORD_MODELS
-            if state not in _SETTLED and relevant:
+            if not state.answered and relevant:
                 message = row.get("message")
                 fail(department, state, _clip(message) if isinstance(message, str) else state.value)
                 failed.append(department)

@@ -7,7 +7,6 @@ from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
 
-from connectors.errors import SourceState
 from connectors.upstream import FederatedRecord
 from gateway.access_plan import AccessPlan
 from gateway.audit import AuditEvent, Outcome
@@ -16,7 +15,6 @@ from resolvers.lookups import LookupOutcome
 from resolvers.public_view import hides_records
 from resolvers.subject import FIELD_DEPARTMENTS, SubjectRef
 
-_SETTLED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
 _FIELD_OF = {department: field for field, department in FIELD_DEPARTMENTS.items()}
 PII_COORDINATES = frozenset({"Person.idNumber", "IndustryBan.person"})
 
@@ -67,7 +65,7 @@ def audit_events(
             events.append(AuditEvent(**common, outcome=outcome))
             continue
         ref = lookup.ref
-        failed = any(o.state not in _SETTLED for o in ref.outcomes.values())
+        failed = any(not o.state.answered for o in ref.outcomes.values())
         withheld = {f"Subject.{_FIELD_OF[d]}" for d in ref.withheld}
         events.append(
             AuditEvent(
@@ -84,7 +82,7 @@ def audit_events(
             )
         )
     for officer in context.officer_lookups:
-        failed = any(o.state not in _SETTLED for o in officer.outcomes.values())
+        failed = any(not o.state.answered for o in officer.outcomes.values())
         events.append(
             AuditEvent(
                 **who,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from connectors.catalog import DEPARTMENTS
 from connectors.vocabulary import default_vocabulary
 from gateway.config_files import ConfigError, read_toml, validated
 from gateway.measures_file import check_catalogue_measures, load_measures
@@ -40,16 +41,16 @@ class _MatterModel(BaseModel):
     @field_validator("department")
     @classmethod
     def _department(cls, value: str, info: ValidationInfo) -> str:
-        if value not in _known(info):
+        if value not in KNOWN_DEPARTMENTS | _registries(info):
             raise ValueError(f"unknown department {value!r}")
         return value
 
     @field_validator("sections")
     @classmethod
     def _sections(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        unknown = [s for s in value if s not in _known(info)]
+        unknown = [s for s in value if s not in _registries(info)]
         if unknown:
-            raise ValueError(f"unknown sections {unknown}")
+            raise ValueError(f"unknown sections {unknown} (a section is a department's registry)")
         return value
 
     @field_validator("measures")
@@ -61,11 +62,12 @@ class _MatterModel(BaseModel):
         return value
 
 
-def _known(info: ValidationInfo) -> Collection[str]:
-    """The built-in departments, and any a deployment added with a connector plug-in."""
+def _registries(info: ValidationInfo) -> frozenset[str]:
+    """The departments with a registry: the built-in ones, and any a deployment added with a
+    connector plug-in. (The credit office files matters but keeps no registry.)"""
     context = info.context
     extra = context.get("departments", ()) if isinstance(context, dict) else ()
-    return KNOWN_DEPARTMENTS | frozenset(extra)
+    return frozenset(DEPARTMENTS) | frozenset(extra)
 
 
 class _CatalogueModel(BaseModel):

@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import time
 import typing
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,8 @@ from connectors.upstream import (
     section_field,
 )
 from gateway.config_files import ConfigError
-from gateway.errors import where_raised
 from gateway.federation_settings import FederationSettings
+from gateway.source import timed_answers
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import Principal
 
@@ -232,25 +232,14 @@ class UpstreamSource:
         request_id: str,
     ) -> list[SourceOutcome]:
         token = self._tokens.token(principal, matter, self.settings.audience)
-        started = time.perf_counter()
-        answers: Mapping[str, FederatedRecord | SourceError | None]
-        try:
-            answers = await self.connector.fetch_many(
+        answers, latency_ms, fetched_at = await timed_answers(
+            self.key,
+            ids,
+            lambda: self.connector.fetch_many(
                 ids, token=token, matter=matter, parts=parts, request_id=request_id
-            )
-        except SourceError as exc:
-            answers = dict.fromkeys(ids, exc)
-        except Exception as exc:
-            log.error(
-                "upstream connector of %s failed unexpectedly: %s raised at %s",
-                self.key,
-                type(exc).__name__,
-                where_raised(exc),
-            )
-            failed = error_for(self.key, SourceState.ERROR, "failed unexpectedly")
-            answers = dict.fromkeys(ids, failed)
-        latency_ms = (time.perf_counter() - started) * 1000
-        fetched_at = datetime.now(UTC)
+            ),
+            lambda: error_for(self.key, SourceState.ERROR, "failed unexpectedly"),
+        )
         return [self._outcome(answers.get(i), latency_ms, fetched_at) for i in ids]
 
     def _outcome(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from connectors.errors import SourceError, SourceState
-from connectors.protocol import Connector, FetchResult
+from connectors.protocol import Connector
 from connectors.records import SubjectRecord
 from connectors.settings import ConnectorSettings
 from gateway.errors import where_raised
@@ -56,21 +57,12 @@ class Source:
         await self._flight.aclose()
 
     async def _fetch(self, ids: list[str]) -> dict[str, SourceOutcome]:
-        started = time.perf_counter()
-        try:
-            answers: FetchResult = await self.connector.fetch_many(ids)
-        except SourceError as exc:
-            answers = dict.fromkeys(ids, exc)
-        except Exception as exc:
-            log.error(
-                "connector of %s failed unexpectedly: %s raised at %s",
-                self.department,
-                type(exc).__name__,
-                where_raised(exc),
-            )
-            answers = dict.fromkeys(ids, SourceError(self.department, "failed unexpectedly"))
-        latency_ms = (time.perf_counter() - started) * 1000
-        fetched_at = datetime.now(UTC)
+        answers, latency_ms, fetched_at = await timed_answers(
+            self.department,
+            ids,
+            lambda: self.connector.fetch_many(ids),
+            lambda: SourceError(self.department, "failed unexpectedly"),
+        )
         outcomes: dict[str, SourceOutcome] = {}
         for subject_id in ids:
             answer = answers.get(subject_id)
@@ -104,6 +96,38 @@ class Source:
                 latency_ms=latency_ms,
             )
         return SourceOutcome(self.department, error.state, error=error, latency_ms=latency_ms)
+
+
+R = TypeVar("R")
+
+
+async def timed_answers(
+    key: str,
+    ids: Sequence[str],
+    fetch: Callable[[], Awaitable[Mapping[str, R | SourceError | None]]],
+    unexpected: Callable[[], SourceError],
+) -> tuple[Mapping[str, R | SourceError | None], float, datetime]:
+    """A connector's answers for `ids`, how long the call took, and when it ended.
+
+    A call that fails as a whole (`SourceError`) fails every id with that error. Anything else is
+    a bug in the connector: it is logged once (type and place only, never a message that might
+    carry data) and every id fails with `unexpected()`, so one connector cannot break a profile.
+    """
+    started = time.perf_counter()
+    answers: Mapping[str, R | SourceError | None]
+    try:
+        answers = await fetch()
+    except SourceError as exc:
+        answers = dict.fromkeys(ids, exc)
+    except Exception as exc:
+        log.error(
+            "connector of %s failed unexpectedly: %s raised at %s",
+            key,
+            type(exc).__name__,
+            where_raised(exc),
+        )
+        answers = dict.fromkeys(ids, unexpected())
+    return answers, (time.perf_counter() - started) * 1000, datetime.now(UTC)
 
 
 def _found(record: SubjectRecord | None) -> SourceState:

@@ -7,15 +7,15 @@ like admitting a bidder or granting fiscal funds). The public needs none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.catalog import DEPARTMENTS
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.principal import Principal
 
 KNOWN_DEPARTMENTS = frozenset({*DEPARTMENTS, "credit_office"})
-"""Who may file matters, and what their sections may name: every department of the schema, and
-the credit office (which keeps no registry of its own)."""
+"""Who may file matters: every department of the schema, and the credit office (which keeps no
+registry of its own, so no matter's `sections` names it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,14 @@ class Matter:
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     matters: tuple[Matter, ...]
+    _by_id: dict[str, Matter] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Looked up on every official's lookup (the purpose check): by id, not by a scan.
+        object.__setattr__(self, "_by_id", {m.id: m for m in self.matters})
 
     def get(self, matter_id: str) -> Matter | None:
-        return next((m for m in self.matters if m.id == matter_id), None)
+        return self._by_id.get(matter_id)
 
     def of_department(self, department: str | None) -> list[Matter]:
         if department is None:

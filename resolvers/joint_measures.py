@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import strawberry
 
-from connectors.catalog import DEPARTMENTS as REGISTRY_DEPARTMENTS
-from connectors.errors import SourceState
 from connectors.records import Grade, ListEntry, Person
 from connectors.upstream import FederatedRecord
 from resolvers.context import RequestContext
@@ -19,8 +17,6 @@ from resolvers.errors import CodedError, ErrorCode
 from resolvers.masking import mask_person
 from resolvers.measures import AppliedMeasure, Measure, MeasureBasis, MeasureEvaluation, evaluate
 from resolvers.subject import SubjectRef
-
-_ANSWERED = frozenset({SourceState.OK, SourceState.NOT_FOUND, SourceState.STALE})
 
 
 def resolve_measures(info: strawberry.Info[RequestContext, None]) -> list[Measure]:
@@ -48,13 +44,11 @@ def resolve_joint_measures(
     grades: list[Grade] = []
     # A department the matter uses that this gateway does not serve cannot be judged clean.
     missing: list[str] = [
-        f"{d} (not configured)"
-        for d in found.sections
-        if d not in context.sources and d in REGISTRY_DEPARTMENTS
+        f"{d} (not configured)" for d in found.sections if d not in context.sources
     ]
     for department in departments:
         outcome = root.outcomes.get(department)
-        if outcome is None or outcome.state not in _ANSWERED:
+        if outcome is None or not outcome.state.answered:
             missing.append(department)
         elif outcome.record is not None:
             entries.extend(outcome.record.list_entries)
@@ -63,7 +57,7 @@ def resolve_joint_measures(
         outcome = root.outcomes[key]
         record = outcome.record
         if not isinstance(record, FederatedRecord):
-            if outcome.state not in _ANSWERED:
+            if not outcome.state.answered:
                 missing.append(key)
             continue
         if record.failed("lists") or record.failed("grades"):
@@ -76,7 +70,7 @@ def resolve_joint_measures(
         for department, outcome in officer.outcomes.items():
             if department not in found.sections:
                 continue
-            if outcome.state not in _ANSWERED:
+            if not outcome.state.answered:
                 missing.append(f"{department} (legal representative)")
             elif outcome.record is not None:
                 officer_entries.extend((officer.person, e) for e in outcome.record.list_entries)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connectors.errors import SourceError, SourceState
+from connectors.errors import SourceError
 from connectors.records import CreditReport, Grade, ListCategory, ListEntry, SubjectRecord
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.federation import merged_record, upstream_sections
@@ -58,7 +58,7 @@ def section_resolver(department: str) -> SectionResolver:
 
 
 def record_or_raise(outcome: SourceOutcome) -> SubjectRecord | None:
-    if outcome.state in (SourceState.OK, SourceState.STALE, SourceState.NOT_FOUND):
+    if outcome.state.answered:
         return outcome.record
     assert outcome.error is not None
     raise outcome.error

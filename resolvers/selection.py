@@ -6,6 +6,7 @@ letting each field discover it while running (which would make `sources` depend 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -24,12 +25,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 
 def child_field_names(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     """Names of the fields selected directly below the field being resolved."""
-    names: set[str] = set()
-    variables = _variables(info)
-    for node in info.field_nodes:
-        if node.selection_set is not None:
-            _collect(node.selection_set, info.fragments, variables, names, set())
-    return frozenset(names)
+    return frozenset(node.name.value for node in _selected_fields(info))
 
 
 def child_field_arguments(info: GraphQLResolveInfo[Any], name: str) -> list[dict[str, Any]]:
@@ -42,41 +38,53 @@ def child_field_arguments(info: GraphQLResolveInfo[Any], name: str) -> list[dict
     if field_def is None:
         return []
     variables = _variables(info)
-    nodes: list[FieldNode] = []
-    for node in info.field_nodes:
-        if node.selection_set is not None:
-            _collect_nodes(node.selection_set, info.fragments, variables, name, nodes, set())
-    return [get_argument_values(field_def, node, variables) for node in nodes]
+    return [
+        get_argument_values(field_def, node, variables)
+        for node in _selected_fields(info)
+        if node.name.value == name
+    ]
 
 
 def selects_anywhere(info: GraphQLResolveInfo[Any], name: str) -> bool:
     """Whether a field called `name` is selected at any depth below the field being resolved."""
+    return any(node.name.value == name for node in _selected_fields(info, deep=True))
+
+
+def _selected_fields(info: GraphQLResolveInfo[Any], deep: bool = False) -> Iterator[FieldNode]:
+    """The fields selected below the field being resolved (directly, or at any depth when
+    `deep`), with fragments expanded (each once) and `@skip`/`@include` applied."""
     variables = _variables(info)
+    for node in info.field_nodes:
+        if node.selection_set is not None:
+            yield from _fields(node.selection_set, info.fragments, variables, deep, set())
 
-    def search(selection_set: SelectionSetNode, seen: set[str]) -> bool:
-        for selection in selection_set.selections:
-            if not _included(selection, variables):
-                continue
-            if isinstance(selection, FieldNode):
-                if selection.name.value == name:
-                    return True
-                if selection.selection_set is not None and search(selection.selection_set, seen):
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                if search(selection.selection_set, seen):
-                    return True
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = info.fragments.get(selection.name.value)
-                if fragment is not None and selection.name.value not in seen:
-                    seen.add(selection.name.value)
-                    if search(fragment.selection_set, seen):
-                        return True
-        return False
 
-    return any(
-        node.selection_set is not None and search(node.selection_set, set())
-        for node in info.field_nodes
-    )
+def _fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    deep: bool,
+    seen_fragments: set[str],
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections:
+        if not _included(selection, variables):
+            continue
+        if isinstance(selection, FieldNode):
+            yield selection
+            if deep and selection.selection_set is not None:
+                yield from _fields(
+                    selection.selection_set, fragments, variables, deep, seen_fragments
+                )
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, variables, deep, seen_fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen_fragments:
+                seen_fragments.add(name)
+                yield from _fields(
+                    fragment.selection_set, fragments, variables, deep, seen_fragments
+                )
 
 
 def _variables(info: GraphQLResolveInfo[Any]) -> VariableValues:
@@ -85,55 +93,6 @@ def _variables(info: GraphQLResolveInfo[Any]) -> VariableValues:
     if isinstance(variables, VariableValues):
         return variables
     return VariableValues(sources={}, coerced=dict(variables or {}))
-
-
-def _collect_nodes(
-    selection_set: SelectionSetNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: VariableValues,
-    name: str,
-    found: list[FieldNode],
-    seen_fragments: set[str],
-) -> None:
-    for selection in selection_set.selections:
-        if not _included(selection, variables):
-            continue
-        if isinstance(selection, FieldNode):
-            if selection.name.value == name:
-                found.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            _collect_nodes(
-                selection.selection_set, fragments, variables, name, found, seen_fragments
-            )
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None and selection.name.value not in seen_fragments:
-                seen_fragments.add(selection.name.value)
-                _collect_nodes(
-                    fragment.selection_set, fragments, variables, name, found, seen_fragments
-                )
-
-
-def _collect(
-    selection_set: SelectionSetNode,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: VariableValues,
-    names: set[str],
-    seen_fragments: set[str],
-) -> None:
-    for selection in selection_set.selections:
-        if not _included(selection, variables):
-            continue
-        if isinstance(selection, FieldNode):
-            names.add(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            _collect(selection.selection_set, fragments, variables, names, seen_fragments)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen_fragments:
-                seen_fragments.add(name)
-                _collect(fragment.selection_set, fragments, variables, names, seen_fragments)
 
 
 def _included(node: SelectionNode, variables: VariableValues) -> bool:

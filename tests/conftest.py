@@ -11,7 +11,7 @@ import pytest
 
 from registries.dataset import Dataset
 from registries.server import RegistryServer
-from tests.support import DEPARTMENTS, Gateway, running_gateway
+from tests.support import DEPARTMENTS, Gateway, ready, running_gateway, serving
 
 DATASET_SIZE = 3000
 DATASET_SEED = 7
@@ -29,12 +29,8 @@ def samples(dataset: Dataset) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 async def registry_servers(dataset: Dataset) -> AsyncIterator[dict[str, RegistryServer]]:
-    servers = {department: RegistryServer(department, dataset) for department in DEPARTMENTS}
-    for server in servers.values():
-        await server.start()
-    yield servers
-    for server in servers.values():
-        await server.stop()
+    async with serving({d: RegistryServer(d, dataset) for d in DEPARTMENTS}) as servers:
+        yield servers
 
 
 @pytest.fixture
@@ -42,11 +38,7 @@ async def registries(
     registry_servers: dict[str, RegistryServer],
 ) -> AsyncIterator[dict[str, RegistryServer]]:
     """The four reference registries, running, with no faults and zeroed counters."""
-    for server in registry_servers.values():
-        if not server.running:
-            await server.start()
-        server.state.faults.reset()
-        server.state.stats.reset()
+    await ready(registry_servers)
     yield registry_servers
     for server in registry_servers.values():
         server.state.faults.reset()

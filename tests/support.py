@@ -121,6 +121,29 @@ async def configured_gateway(config: Mapping[str, Any]) -> AsyncIterator[Gateway
             yield Gateway(app, client)
 
 
+@asynccontextmanager
+async def serving(
+    servers: Mapping[str, RegistryServer],
+) -> AsyncIterator[dict[str, RegistryServer]]:
+    """These registries running for the block, stopped after it (also when it fails)."""
+    try:
+        for server in servers.values():
+            await server.start()
+        yield dict(servers)
+    finally:
+        for server in servers.values():
+            await server.stop()
+
+
+async def ready(servers: Mapping[str, RegistryServer]) -> None:
+    """Shared registries as a test expects to find them: running, no faults, counters zeroed."""
+    for server in servers.values():
+        if not server.running:
+            await server.start()
+        server.state.faults.reset()
+        server.state.stats.reset()
+
+
 def calls(server: RegistryServer) -> int:
     """Upstream data calls a registry received (single and batch)."""
     stats = server.state.stats

@@ -38,6 +38,7 @@ from tests.support import (
     bearer,
     configured_gateway,
     gateway_config,
+    serving,
 )
 
 PROVINCE_ID = "hunan-province"
@@ -78,11 +79,8 @@ async def city_registry_servers(
         )
         for department in DEPARTMENTS
     }
-    for server in servers.values():
-        await server.start()
-    yield servers
-    for server in servers.values():
-        await server.stop()
+    async with serving(servers) as running:
+        yield running
 
 
 @pytest.fixture

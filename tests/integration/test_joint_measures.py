@@ -17,7 +17,7 @@ from connectors.catalog import DEPARTMENTS
 from connectors.records import ListCategory, today_in_china
 from registries.dataset import Dataset
 from registries.server import RegistryServer
-from tests.support import Gateway, bearer, calls, running_gateway
+from tests.support import Gateway, bearer, calls, ready, running_gateway, serving
 
 ALL_DEPARTMENTS = tuple(DEPARTMENTS)
 NEW_SECTIONS = {
@@ -59,21 +59,13 @@ BIDDING = "BD-BIDDER-ADMISSION"
 
 @pytest.fixture(scope="module")
 async def all_registries(dataset: Dataset) -> AsyncIterator[dict[str, RegistryServer]]:
-    servers = {d: RegistryServer(d, dataset) for d in ALL_DEPARTMENTS}
-    for server in servers.values():
-        await server.start()
-    yield servers
-    for server in servers.values():
-        await server.stop()
+    async with serving({d: RegistryServer(d, dataset) for d in ALL_DEPARTMENTS}) as servers:
+        yield servers
 
 
 @pytest.fixture
 async def full(all_registries: dict[str, RegistryServer]) -> AsyncIterator[Gateway]:
-    for server in all_registries.values():
-        if not server.running:
-            await server.start()
-        server.state.faults.reset()
-        server.state.stats.reset()
+    await ready(all_registries)
     async with running_gateway(all_registries) as gateway:
         yield gateway
 
