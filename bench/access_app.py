@@ -43,9 +43,27 @@ class NoAudit:
 
     def __init__(self, real: Any) -> None:
         self.store = real.store
+        self._real = real
+
+    async def aclose(self) -> None:
+        await self._real.aclose()
 
     async def record(self, events: Sequence[object]) -> list[object]:
         return []
+
+
+def without_audit(app: Starlette) -> None:
+    """Access control as shipped, an audit that records nothing: what the audit alone costs."""
+    original = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Starlette) -> AsyncIterator[None]:
+        async with original(application):
+            services = application.state.services
+            services.audit = NoAudit(services.audit)
+            yield
+
+    app.router.lifespan_context = lifespan
 
 
 def without_access_control(app: Starlette) -> None:
@@ -70,12 +88,14 @@ def without_access_control(app: Starlette) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.access_app")
     parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--mode", choices=["on", "off"], required=True)
+    parser.add_argument("--mode", choices=["on", "off", "no-audit"], required=True)
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     app = create_app(settings)
     if args.mode == "off":
         without_access_control(app)
+    elif args.mode == "no-audit":
+        without_audit(app)
     config = uvicorn.Config(
         app,
         host=settings.server.host,
