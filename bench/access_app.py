@@ -21,6 +21,7 @@ from gateway.app import create_app
 from gateway.cli import tune_garbage_collector
 from gateway.execution import Executor
 from gateway.policy import Grants, Policy
+from gateway.server import uvicorn_config
 from gateway.settings import load_settings
 from resolvers.principal import Principal
 
@@ -96,14 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         without_access_control(app)
     elif args.mode == "no-audit":
         without_audit(app)
-    config = uvicorn.Config(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        lifespan="on",
-        log_level="info",
-        access_log=False,
-    )
+    config = uvicorn_config(app, settings)  # the very options `credit-gateway serve` uses
     tune_garbage_collector()
     uvicorn.Server(config).run()
     return 0

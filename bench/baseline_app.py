@@ -23,6 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.server import uvicorn_config
+from gateway.settings import ServerSettings, Settings
+
 
 def create_app(body: bytes, media_type: str) -> Starlette:
     """An app whose POST /graphql reads the request and answers `body` as `media_type`."""
@@ -54,17 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 = ephemeral (logged by uvicorn)")
     args = parser.parse_args(argv)
     app = create_app(args.body_file.read_bytes(), args.media_type)
-    # The options of gateway.cli.serve_settings, so that only the application differs.
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        lifespan="on",
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    # The options (and ASGI wrapper) of `credit-gateway serve` with the default `[server]`
+    # settings, so that only the application differs.
+    settings = Settings(server=ServerSettings(host=args.host, port=args.port))
+    server = uvicorn.Server(uvicorn_config(app, settings))
     server.run()
     return 0 if server.started else 1
 

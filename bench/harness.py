@@ -22,7 +22,7 @@ import time
 import types
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -183,6 +183,45 @@ def registry_urls(process: ManagedProcess, departments: Sequence[str]) -> dict[s
     return announced if len(announced) == len(departments) else {}
 
 
+def start_reference_registries(
+    group: ProcessGroup,
+    departments: Sequence[str],
+    *,
+    subjects: int,
+    seed: int,
+    extra_args: Sequence[str] = (),
+    timeout_s: float = 60.0,
+) -> dict[str, str]:
+    """The reference registries of `departments` in one process (fewer processes competing for
+    the 2 cores), on ephemeral loopback ports; their URLs once every one listens."""
+    process = group.start(
+        "registries",
+        [
+            sys.executable,
+            "-m",
+            "registries",
+            "serve",
+            "--departments",
+            ",".join(departments),
+            "--host",
+            "127.0.0.1",
+            "--base-port",
+            "0",
+            "--subjects",
+            str(subjects),
+            "--seed",
+            str(seed),
+            *extra_args,
+        ],
+    )
+    return wait_until(
+        process,
+        lambda: registry_urls(process, departments) or None,
+        timeout_s,
+        "announce its registries",
+    )
+
+
 def uvicorn_port(process: ManagedProcess) -> int | None:
     """The port uvicorn bound (it logs the real one when asked for port 0), once it listens."""
     match = _UVICORN_LISTENING.search(process.log_text())
@@ -217,6 +256,84 @@ def cpu_seconds(pid: int) -> float | None:
     fields = stat[stat.rindex(")") + 2 :].split()
     ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int | None:
+    """Resident set size of a process now (Linux /proc); None where unavailable."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    return None
+
+
+def open_fds(pid: int) -> int | None:
+    """How many file descriptors a process holds open now (sockets, files, pipes)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def fd_kinds(pid: int, server_port: int, upstream_ports: Collection[int]) -> dict[str, int] | None:
+    """A process's open FDs by what they are: `listening` sockets, `clients` (connections to its
+    `server_port`), `upstreams` (connections to any of `upstream_ports`), `other_sockets`,
+    `files` (paths: the audit database, logs) and `other` (pipes, epoll, eventfd ...).
+
+    Sockets are told apart through /proc/<pid>/net/tcp{,6}: a leak then shows in its own column
+    instead of hiding among the connections a pool is entitled to keep.
+    """
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    links: list[str] = []
+    for fd in fds:
+        try:
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:  # closed meanwhile
+            continue
+    sockets = _tcp_sockets(pid)
+    kinds = dict.fromkeys(
+        ("listening", "clients", "upstreams", "other_sockets", "files", "other"), 0
+    )
+    for link in links:
+        if link.startswith("socket:["):
+            local, remote, listening = sockets.get(link[8:-1], (0, 0, False))
+            if listening:
+                kinds["listening"] += 1
+            elif local == server_port:
+                kinds["clients"] += 1
+            elif remote in upstream_ports:
+                kinds["upstreams"] += 1
+            else:
+                kinds["other_sockets"] += 1
+        elif link.startswith("/"):
+            kinds["files"] += 1
+        else:
+            kinds["other"] += 1
+    return kinds
+
+
+def _tcp_sockets(pid: int) -> dict[str, tuple[int, int, bool]]:
+    """Socket inode -> (local port, remote port, listening) of the TCP sockets `pid` can see."""
+    table: dict[str, tuple[int, int, bool]] = {}
+    for name in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10:
+                continue
+            local = int(fields[1].rsplit(":", 1)[1], 16)
+            remote = int(fields[2].rsplit(":", 1)[1], 16)
+            table[fields[9]] = (local, remote, fields[3] == "0A")
+    return table
 
 
 def console_script(name: str) -> list[str]:

@@ -10,6 +10,10 @@ holds `min_calls` calls, so one failure on a quiet connector does not cut it off
 fits this small need on asyncio without threads or global state (pybreaker is synchronous and
 keeps module-level listeners), hence these few lines; they run on the event loop only, so they
 need no lock.
+
+Which failures count is the caller's business (connectors/resilience.py: timeouts, unavailability,
+5xx and 429, bad responses; a record not found is a success). The settings are the `breaker`
+table of a connector's or upstream's config; pydantic validates them as this dataclass.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
+
+from pydantic import ConfigDict
 
 
 class BreakerState(enum.Enum):
@@ -29,6 +36,12 @@ class BreakerState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class BreakerSettings:
+    """The defaults suit a registry with the default 3 s `timeout_s`: the 30 s window holds ten
+    timeouts' worth of calls, so a registry that hangs is judged on what it did lately, and 10 s
+    open makes the one probe per period a small cost next to the calls it saves."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
+
     failure_rate: float = 0.5
     """Open when at least this share of the window's calls failed (0 < rate <= 1)."""
     min_calls: int = 10
@@ -90,6 +103,13 @@ class CircuitBreaker:
             self._probes += 1
             return True
         return False
+
+    def release(self) -> None:
+        """A call that `allow()` let out ended without a verdict (cancelled, or cut short by the
+        caller's own deadline rather than the source's slowness): nothing is recorded, and a
+        half-open probe's place is given back for the next caller."""
+        if self._state is BreakerState.HALF_OPEN and self._probes > 0:
+            self._probes -= 1
 
     def record(self, success: bool) -> None:
         """The outcome of a call that `allow()` let out."""

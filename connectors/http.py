@@ -4,6 +4,11 @@ One `ClientSession` lives for the app's lifetime (its connector pools connection
 department connector adds its own timeouts, batch size and payload validation. Everything a registry
 can do wrong (refuse, hang, drop, send garbage, send the wrong shape, send too much, answer for the
 wrong subject) ends as a `SourceError`, never as an exception a resolver does not expect.
+
+Each error says whether asking again may help (`retryable`: a refused or reset connection, a 5xx,
+a 429 that says when to come back) and what wait the registry asked for (`Retry-After`); the
+retries themselves, the circuit breaker and the request's deadline are applied around every
+connector by connectors/resilience.py, not here, so plug-in connectors get them too.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -22,6 +28,7 @@ from connectors.batching import fetch_in_batches
 from connectors.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
 from connectors.protocol import FetchResult
 from connectors.records import BatchResponse, RegistryHealth, SubjectRecord
+from connectors.retry import retry_after_s
 from connectors.settings import ConnectorSettings
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,13 @@ log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 _SKIPPED_HEADERS = ("User-Agent",)
 """Registries have no use for aiohttp's User-Agent; not building it is one less header per call."""
+
+
+class _Answer(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: float | None
+    """The `Retry-After` of a 429 or 5xx answer, in seconds."""
 
 
 class HttpConnector:
@@ -70,31 +84,31 @@ class HttpConnector:
 
     async def check_health(self) -> bool:
         try:
-            status, body = await self._request("GET", "/v1/health")
-            if status != 200:
+            answer = await self._request("GET", "/v1/health")
+            if answer.status != 200:
                 return False
-            health = RegistryHealth.model_validate_json(body)
+            health = RegistryHealth.model_validate_json(answer.body)
             return health.status == "ok" and health.department == self._department
         except (SourceError, pydantic.ValidationError):
             return False
 
     async def _fetch_one(self, subject_id: str) -> SubjectRecord | None:
-        status, body = await self._request("GET", f"/v1/subjects/{quote(subject_id, safe='')}")
-        if status == 404:
+        answer = await self._request("GET", f"/v1/subjects/{quote(subject_id, safe='')}")
+        if answer.status == 404:
             return None
-        if status != 200:
-            raise self._unexpected_status(status)
-        return self._validate_record(subject_id, self._decode(body))
+        if answer.status != 200:
+            raise self._unexpected_status(answer)
+        return self._validate_record(subject_id, self._decode(answer.body))
 
     async def _fetch_batch(
         self, ids: Sequence[str]
     ) -> dict[str, SubjectRecord | SourceError | None]:
         payload = orjson.dumps({"ids": list(ids)})
-        status, body = await self._request("POST", "/v1/subjects:batch", payload)
-        if status != 200:
-            raise self._unexpected_status(status)
+        answer = await self._request("POST", "/v1/subjects:batch", payload)
+        if answer.status != 200:
+            raise self._unexpected_status(answer)
         try:
-            batch = BatchResponse.model_validate(self._decode(body))
+            batch = BatchResponse.model_validate(self._decode(answer.body))
         except pydantic.ValidationError as exc:
             raise SourceBadResponse(self._department, "sent a batch of the wrong shape") from exc
         missing = set(batch.missing)
@@ -114,9 +128,7 @@ class HttpConnector:
                 )
         return results
 
-    async def _request(
-        self, method: str, path: str, body: bytes | None = None
-    ) -> tuple[int, bytes]:
+    async def _request(self, method: str, path: str, body: bytes | None = None) -> _Answer:
         """One call, bounded as a whole (waiting for a slot included) by the total timeout.
 
         At most `max_connections` calls to this registry are in flight at once, so a slow
@@ -138,15 +150,22 @@ class HttpConnector:
                     skip_auto_headers=_SKIPPED_HEADERS,
                 ) as response,
             ):
-                return response.status, await self._read_capped(response)
+                status = response.status
+                retry_after = None
+                if status == 429 or status >= 500:
+                    retry_after = retry_after_s(response.headers.get("Retry-After"))
+                return _Answer(status, await self._read_capped(response), retry_after)
         except TimeoutError as exc:
             raise SourceTimeout(
                 self._department, f"did not answer within {self._settings.timeout_s:g} s"
             ) from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            # Refused, reset, or cut off mid-body: the read can safely be asked again.
             raise SourceUnavailable(self._department, "could not be reached") from exc
         except aiohttp.ClientError as exc:
-            raise SourceUnavailable(self._department, "failed at the HTTP level") from exc
+            raise SourceUnavailable(
+                self._department, "failed at the HTTP level", retryable=False
+            ) from exc
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """Read the body, refusing one larger than the configured cap before it fills memory."""
@@ -187,7 +206,15 @@ class HttpConnector:
             raise SourceBadResponse(self._department, "answered for a different subject")
         return record
 
-    def _unexpected_status(self, status: int) -> SourceError:
+    def _unexpected_status(self, answer: _Answer) -> SourceError:
+        """5xx: retryable (after its `Retry-After`, if any); 429: retryable only with a
+        `Retry-After` saying when; any other status is a bad response, never retried."""
+        status = answer.status
         if status == 429 or status >= 500:
-            return SourceUnavailable(self._department, f"answered HTTP {status}")
+            return SourceUnavailable(
+                self._department,
+                f"answered HTTP {status}",
+                retryable=status >= 500 or answer.retry_after is not None,
+                retry_after=answer.retry_after,
+            )
         return SourceBadResponse(self._department, f"answered HTTP {status} unexpectedly")

@@ -6,6 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from connectors.breaker import BreakerSettings
+from connectors.retry import RetrySettings
+
 
 class ConnectorSettings(BaseModel):
     """Settings of one department connector.
@@ -17,6 +20,10 @@ class ConnectorSettings(BaseModel):
     see connectors/plugins.py) that builds this department's connector instead of the built-in
     HTTP runtime; `options` is a free table handed to that plug-in, which validates it. The other
     keys apply to plug-ins too: a plug-in honours the timeouts and limits as the runtime does.
+
+    `retry` and `breaker` (nested tables, `[connectors.<department>.retry]`) configure the
+    retries and the circuit breaker the gateway wraps around every connector, plug-ins included
+    (connectors/resilience.py).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -31,6 +38,8 @@ class ConnectorSettings(BaseModel):
     cache_ttl_s: float = Field(default=300.0, ge=0)
     stale_ttl_s: float = Field(default=3600.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=0)
+    retry: RetrySettings = RetrySettings()
+    breaker: BreakerSettings = BreakerSettings()
     plugin: str | None = Field(default=None, min_length=1, max_length=200)
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -70,3 +79,7 @@ class UpstreamSettings(BaseModel):
     """Subjects per GraphQL request; at most the lower gateway's `[graphql] max_batch`."""
     max_connections: int = Field(default=32, ge=1, le=1024)
     max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    retry: RetrySettings = RetrySettings()
+    """Retries of failed calls (a lookup is a read: asking again is safe, though the lower
+    gateway may audit each attempt that reached it)."""
+    breaker: BreakerSettings = BreakerSettings()

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import orjson
@@ -55,6 +55,7 @@ from connectors.records import (
     RecordModel,
     SubjectRecord,
 )
+from connectors.retry import retry_after_s
 from connectors.settings import UpstreamSettings
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,13 @@ _STATE_OF_CODE = {
 _UNAVAILABLE_CODES = frozenset({"RATE_LIMITED", "AUDIT_UNAVAILABLE", "INTERNAL"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 M = TypeVar("M", bound=RecordModel)
+
+
+class _Reply(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: float | None
+    """The `Retry-After` of a 429 or 5xx answer, in seconds."""
 
 
 def section_field(department: str) -> str:
@@ -249,13 +257,13 @@ class UpstreamConnector:
         payload = orjson.dumps(
             {"query": self.query(parts), "variables": {"ids": ids, "matter": matter}}
         )
-        status, body = await self._post(payload, token, request_id)
-        document = self._decode(status, body)
+        reply = await self._post(payload, token, request_id)
+        document = self._decode(reply)
         errors = _errors(document)
         data = document.get("data")
         subjects = data.get("subjects") if isinstance(data, dict) else None
-        if status != 200 or subjects is None:
-            raise self._refusal(status, errors)
+        if reply.status != 200 or subjects is None:
+            raise self._refusal(reply, errors)
         if not isinstance(subjects, list) or len(subjects) != len(ids):
             raise self._error(SourceState.BAD_RESPONSE, "sent an answer of the wrong shape")
         by_subject: dict[int, list[tuple[str | None, dict[str, Any]]]] = {}
@@ -372,6 +380,8 @@ class UpstreamConnector:
                 state = SourceState.ERROR
             held = held or state in _HELD
             relevant = department in self._department_set or department not in RECORD_MODELS
+            # A lower gateway's CIRCUIT_OPEN row may have come with stale data, but the row
+            # does not say: its parts count as missing, which is the safe reading.
             if not state.answered and relevant:
                 message = row.get("message")
                 fail(department, state, _clip(message) if isinstance(message, str) else state.value)
@@ -411,7 +421,7 @@ class UpstreamConnector:
             exc.error_count(),
         )
 
-    async def _post(self, payload: bytes, token: str, request_id: str | None) -> tuple[int, bytes]:
+    async def _post(self, payload: bytes, token: str, request_id: str | None) -> _Reply:
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -427,13 +437,17 @@ class UpstreamConnector:
                     self._url, data=payload, headers=headers, timeout=self._timeout
                 ) as response,
             ):
-                return response.status, await self._read_capped(response)
+                status = response.status
+                retry_after = None
+                if status == 429 or status >= 500:
+                    retry_after = retry_after_s(response.headers.get("Retry-After"))
+                return _Reply(status, await self._read_capped(response), retry_after)
         except TimeoutError as exc:
             raise self._error(
                 SourceState.TIMEOUT, f"did not answer within {self._settings.timeout_s:g} s"
             ) from exc
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise self._error(SourceState.ERROR, "could not be reached") from exc
+            raise self._error(SourceState.ERROR, "could not be reached", retryable=True) from exc
         except aiohttp.ClientError as exc:
             raise self._error(SourceState.ERROR, "failed at the HTTP level") from exc
 
@@ -451,40 +465,57 @@ class UpstreamConnector:
                 raise self._error(SourceState.BAD_RESPONSE, "sent a response larger than allowed")
         return bytes(body)
 
-    def _decode(self, status: int, body: bytes) -> dict[str, Any]:
+    def _decode(self, reply: _Reply) -> dict[str, Any]:
         try:
-            document = orjson.loads(body)
+            document = orjson.loads(reply.body)
         except orjson.JSONDecodeError as exc:
-            raise self._status_error(status, "sent a body that is not JSON") from exc
+            raise self._status_error(reply, "sent a body that is not JSON") from exc
         if not isinstance(document, dict):
-            raise self._status_error(status, "sent an answer of the wrong shape")
+            raise self._status_error(reply, "sent an answer of the wrong shape")
         return document
 
-    def _status_error(self, status: int, otherwise: str) -> SourceError:
+    def _status_error(self, reply: _Reply, otherwise: str) -> SourceError:
+        status = reply.status
         if status == 429 or status >= 500:
-            return self._error(SourceState.ERROR, f"answered HTTP {status}")
+            return self._unavailable(reply, f"answered HTTP {status}")
         if status != 200:
             return self._error(SourceState.BAD_RESPONSE, f"answered HTTP {status} unexpectedly")
         return self._error(SourceState.BAD_RESPONSE, otherwise)
 
-    def _refusal(self, status: int, errors: list[dict[str, Any]]) -> SourceError:
+    def _refusal(self, reply: _Reply, errors: list[dict[str, Any]]) -> SourceError:
         """Why the lower gateway gave no data at all, from its first error."""
+        status = reply.status
         first = errors[0] if errors else None
         code = _code(first) if first is not None else None
         if first is None:
-            return self._status_error(status, "sent an answer without data or errors")
+            return self._status_error(reply, "sent an answer without data or errors")
         described = _describe(first)
         if status == 401 or code == "UNAUTHENTICATED":
             return self._error(SourceState.ERROR, f"refused the service token ({described})")
         if status == 429 or status >= 500 or code in _UNAVAILABLE_CODES:
-            return self._error(SourceState.ERROR, f"could not answer ({described})")
+            return self._unavailable(reply, f"could not answer ({described})")
         state = _state(first)
         if state is SourceState.FORBIDDEN:
             return self._error(state, f"refused the lookup ({described})")
         return self._error(SourceState.ERROR, f"rejected the query ({described})")
 
-    def _error(self, state: SourceState, detail: str) -> SourceError:
-        return error_for(self._key, state, detail)
+    def _unavailable(self, reply: _Reply, detail: str) -> SourceError:
+        """A 5xx is worth asking again (after its `Retry-After`, if any); a 429 only when it
+        says when; any other status (an error code on a 200) is not."""
+        retryable = reply.status >= 500 or (reply.status == 429 and reply.retry_after is not None)
+        return self._error(
+            SourceState.ERROR, detail, retryable=retryable, retry_after=reply.retry_after
+        )
+
+    def _error(
+        self,
+        state: SourceState,
+        detail: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> SourceError:
+        return error_for(self._key, state, detail, retryable=retryable, retry_after=retry_after)
 
 
 _ERROR_CLASS: dict[SourceState, type[SourceError]] = {
@@ -495,9 +526,18 @@ _ERROR_CLASS: dict[SourceState, type[SourceError]] = {
 }
 
 
-def error_for(key: str, state: SourceState, detail: str) -> SourceError:
-    """A `SourceError` of a lower gateway, of the class that shows `state`."""
-    return _ERROR_CLASS.get(state, SourceUnavailable)(key, detail, kind="gateway")
+def error_for(
+    key: str,
+    state: SourceState,
+    detail: str,
+    *,
+    retryable: bool = False,
+    retry_after: float | None = None,
+) -> SourceError:
+    """A `SourceError` of a lower gateway, of the class that shows `state`; not retryable unless
+    said so (a lower gateway's refusals are answers, not outages)."""
+    cls = _ERROR_CLASS.get(state, SourceUnavailable)
+    return cls(key, detail, kind="gateway", retryable=retryable, retry_after=retry_after)
 
 
 class _Invalid(Exception):

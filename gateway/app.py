@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.graphql_http import graphql_endpoint
+from gateway.internal_errors import InternalErrors, framework_error
 from gateway.services import Services
 from gateway.settings import Settings
 
@@ -35,6 +38,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(InternalErrors)],
+        exception_handlers={HTTPException: framework_error},
     )
 
 
@@ -48,7 +53,9 @@ async def readyz(request: Request) -> Response:
 
     The gateway stays ready (200) while registries are down, because it still serves partial and
     cached profiles; taking every instance out of a load balancer would make that a full outage.
-    `status` says `degraded` when any registry does not answer its health check.
+    `status` says `degraded` when any registry does not answer its health check, or any circuit
+    breaker is not closed. `breakers` gives each one's state (`closed`, `open`, `half_open`): an
+    open one means lookups do not call that source now (its sections read `CIRCUIT_OPEN`).
     """
     services: Services = request.app.state.services
     departments = [*services.sources, *services.upstreams]
@@ -63,8 +70,15 @@ async def readyz(request: Request) -> Response:
 
     states = await asyncio.gather(*(check(d) for d in departments))
     sources = {d: ("up" if up else "down") for d, up in zip(departments, states, strict=True)}
-    status = "ok" if all(states) else "degraded"
-    return _json({"status": status, "sources": sources}, 200)
+    breakers = {
+        d: (
+            services.sources[d] if d in services.sources else services.upstreams[d]
+        ).resilience.breaker_state.value.lower()
+        for d in departments
+    }
+    healthy = all(states) and all(state == "closed" for state in breakers.values())
+    status = "ok" if healthy else "degraded"
+    return _json({"status": status, "sources": sources, "breakers": breakers}, 200)
 
 
 def _json(body: object, status: int) -> Response:

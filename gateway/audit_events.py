@@ -65,7 +65,7 @@ def audit_events(
             events.append(AuditEvent(**common, outcome=outcome))
             continue
         ref = lookup.ref
-        failed = any(not o.state.answered for o in ref.outcomes.values())
+        failed = any(not o.answered for o in ref.outcomes.values())
         withheld = {f"Subject.{_FIELD_OF[d]}" for d in ref.withheld}
         events.append(
             AuditEvent(
@@ -82,7 +82,7 @@ def audit_events(
             )
         )
     for officer in context.officer_lookups:
-        failed = any(not o.state.answered for o in officer.outcomes.values())
+        failed = any(not o.answered for o in officer.outcomes.values())
         events.append(
             AuditEvent(
                 **who,
@@ -135,11 +135,12 @@ def refused_lookups(
     plan: AccessPlan | None,
     operation: OperationDefinitionNode | None,
     variables: Mapping[str, Any] | None,
-    strict_refusal: bool,
+    refused_whole: bool,
 ) -> list[tuple[str, str | None]]:
     """(subject, matter) of every `subject`/`subjects` field that never ran because the policy
-    denied it, or because strict mode refused the operation: resolvers did not see these, but an
-    attempt to read a profile without the right is exactly what the audit must show."""
+    denied it, or because the whole operation was refused before execution (strict mode, or over
+    its cost budget): resolvers did not see these, but an attempt to read a profile that was
+    refused is exactly what the audit must show."""
     if operation is None or plan is None:
         return []
     denied_roots = {
@@ -150,7 +151,7 @@ def refused_lookups(
         if not isinstance(selection, FieldNode) or selection.name.value not in _LOOKUP_FIELDS:
             continue
         key = selection.alias.value if selection.alias else selection.name.value
-        if not strict_refusal and key not in denied_roots:
+        if not refused_whole and key not in denied_roots:
             continue
         arguments = {
             arg.name.value: value_from_ast_untyped(arg.value, dict(variables or {}))

@@ -34,6 +34,7 @@ from gateway.catalogue_file import load_matters_and_measures
 from gateway.config_files import ConfigError
 from gateway.federation import ServiceTokens
 from gateway.policy import load_policy
+from gateway.server import shutdown_budget_warning, uvicorn_config
 from gateway.settings import DEFAULTS_DIR, Settings, load_settings
 from gateway.tokens import mint_dev_token
 from schema import build_schema, export_sdl
@@ -319,16 +320,10 @@ def serve_settings(settings: Settings) -> int:
         logging.getLogger(__name__).warning(
             "[auth] dev_secret is set: anyone with the config can mint tokens; demo use only"
         )
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        lifespan="on",
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    budget = shutdown_budget_warning(settings)
+    if budget is not None:
+        logging.getLogger(__name__).warning(budget)
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
     tune_garbage_collector()
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal. Left to the
     # default handlers, a re-raised SIGTERM would kill the process before the demo stops its

@@ -66,9 +66,12 @@ def where_raised(exc: BaseException) -> str:
     return f"{last.filename}:{last.lineno} in {last.name}"
 
 
-def request_error(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
-    """The body of a request refused before any GraphQL ran (bad JSON, wrong media type, ...)."""
+def request_error(
+    code: ErrorCode, message: str, request_id: str, **extensions: object
+) -> dict[str, Any]:
+    """The body of a request refused before any GraphQL ran (bad JSON, wrong media type, ...);
+    `extensions` go beside the code (`retryAfter` of `RATE_LIMITED`)."""
     return {
-        "errors": [{"message": message, "extensions": {"code": code.value}}],
+        "errors": [{"message": message, "extensions": {"code": code.value, **extensions}}],
         "extensions": {"requestId": request_id},
     }

@@ -9,6 +9,8 @@ gateway's whole own work is about two. What it did for us is small and explicit 
   schema's rules plus the gateway's depth and alias limits), both in per-app LRU maps;
 - pick the operation (`operationName` required when the document defines several), serve queries
   only;
+- plan access, then check the query's cost (records it would ask for) against the principal's
+  budget: both need the request's variables, and both refuse before anything is fetched;
 - execute with strawberry's execution context, extended with the plain-data fast path.
 """
 
@@ -33,6 +35,7 @@ from graphql import (
     parse,
     specified_rules,
 )
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 
@@ -44,13 +47,16 @@ from gateway.access_plan import (
     uses_variable_directives,
 )
 from gateway.policy import Policy
+from gateway.query_cost import cost_over_budget, lookups_of
 from gateway.query_limits import alias_limit, depth_limit
 from gateway.settings import GraphQLSettings
+from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
 from resolvers.principal import Principal
 
 MAX_INTROSPECTION_DEPTH = 20
 _TOO_MANY_TOKENS = "Document contains more than"
+_NESTED_TOO_DEEPLY = "nested too deeply"
 
 
 class Refusal(enum.Enum):
@@ -59,6 +65,8 @@ class Refusal(enum.Enum):
     NO_OPERATION = "no operation"
     NOT_A_QUERY = "not a query"
     FORBIDDEN = "forbidden"
+    TOO_COSTLY = "too costly"
+    """The query would ask for more records than the principal's cost budget."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +134,7 @@ class Executor:
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
-        context: object,
+        context: RequestContext,
         principal: Principal,
     ) -> Result:
         try:
@@ -157,6 +165,9 @@ class Executor:
                 extensions={"code": ErrorCode.FORBIDDEN.value},
             )
             return Result(None, [refused], False, Refusal.FORBIDDEN, plan, operation)
+        too_costly = self._over_budget(plan, operation, variables, context, principal)
+        if too_costly is not None:
+            return Result(None, [too_costly], False, Refusal.TOO_COSTLY, plan, operation)
         outcome = execute(
             self._schema,
             plan.document,
@@ -171,6 +182,37 @@ class Executor:
         # Variables that do not coerce give no data and errors without a path; a field's have one.
         executed = result.data is not None or any(error.path is not None for error in errors)
         return Result(result.data, errors, executed, plan=plan, operation=operation)
+
+    def _over_budget(
+        self,
+        plan: AccessPlan,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+        principal: Principal,
+    ) -> GraphQLError | None:
+        """QUERY_TOO_COMPLEX when the query would ask for more records than the principal's
+        budget, computed on the plan's document (what will run, denied fields removed) and
+        reported at the operation as written."""
+        planned = plan.document.definitions[0]
+        assert isinstance(planned, OperationDefinitionNode)
+        lookups = lookups_of(planned, variables)
+        if not lookups:
+            return None
+        budget = self._policy.max_cost(principal.roles)
+        cost = cost_over_budget(lookups, context, budget)
+        if cost is None:
+            return None
+        return GraphQLError(
+            f"The query would ask the registries for {cost} records (subjects × sections); "
+            f"your budget is {budget} per query. Ask for fewer subjects or sections per query.",
+            operation,
+            extensions={
+                "code": ErrorCode.QUERY_TOO_COMPLEX.value,
+                "cost": cost,
+                "maxCost": budget,
+            },
+        )
 
     def _plan(
         self,
@@ -200,14 +242,21 @@ class Executor:
             try:
                 document = parse(query, max_tokens=self._max_tokens)
             except GraphQLSyntaxError as error:
-                # graphql-core reports the token limit as a syntax error; it is a size limit.
-                if _TOO_MANY_TOKENS not in error.message:
+                # graphql-core reports its limits as syntax errors: the token limit, and nesting
+                # deeper than its parser recurses (200 levels); they are limits, with their codes.
+                if _TOO_MANY_TOKENS in error.message:
+                    message = f"The query has more than {self._max_tokens} tokens."
+                    code = ErrorCode.QUERY_TOO_COMPLEX
+                elif _NESTED_TOO_DEEPLY in error.message:
+                    message = "The query is nested too deeply to be read."
+                    code = ErrorCode.QUERY_TOO_DEEP
+                else:
                     raise
                 raise GraphQLError(
-                    f"The query has more than {self._max_tokens} tokens.",
+                    message,
                     source=error.source,
                     positions=error.positions,
-                    extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+                    extensions={"code": code.value},
                 ) from error
             prepared = Prepared.of(document)
             self._documents[query] = prepared
@@ -216,9 +265,21 @@ class Executor:
     def _validate(self, query: str, document: DocumentNode) -> list[GraphQLError]:
         errors = self._validation.get(query)
         if errors is None:
-            errors = validate_document(self._schema, document, self._rules)
+            errors = [_coded(e) for e in validate_document(self._schema, document, self._rules)]
             self._validation[query] = errors
         return errors
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    """graphql-core aborts validation when fragments nest deeper than it recurses, when they
+    would cost too much work to check, or after too many errors: the document is refused for
+    its size, which is QUERY_TOO_COMPLEX rather than a generic BAD_REQUEST."""
+    if not isinstance(error, ValidationAbortedError):
+        return error
+    return GraphQLError(
+        "The query is too large, or nests fragments too deeply, to be checked.",
+        extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+    )
 
 
 def _no_operation(document: DocumentNode, name: str | None) -> GraphQLError:

@@ -10,7 +10,9 @@
 - `UpstreamSource` is one upstream as the resolvers see it. It has no cache and no single-flight:
   what a lower gateway answers depends on the principal and the matter (its policy, masking,
   public view and purpose check), so an answer shared across requests could show one official
-  what another may see. The lower gateway caches its registries' raw records itself.
+  what another may see. The lower gateway caches its registries' raw records itself. Its calls
+  go through the same `Resilience` as a department's (retries, a circuit breaker, each call cut
+  to the request's deadline); with no cache, an open circuit means no data from it.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_ty
 from pydantic import BaseModel
 
 from connectors.catalog import DEPARTMENTS
+from connectors.deadline import Deadline
 from connectors.errors import SourceError, SourceState
 from connectors.records import RECORD_MODELS, CreditReport, Grade, ListEntry
+from connectors.resilience import Resilience
 from connectors.settings import UpstreamSettings
 from connectors.upstream import (
     GRADES,
@@ -41,6 +45,7 @@ from connectors.upstream import (
     FederatedRecord,
     UpstreamConnector,
     UpstreamParts,
+    UpstreamResult,
     error_for,
     section_field,
 )
@@ -218,6 +223,9 @@ class UpstreamSource:
         self.key = connector.key
         self.settings = settings
         self._tokens = tokens
+        self.resilience: Resilience[FederatedRecord] = Resilience(
+            self.key, settings.timeout_s, settings.retry, settings.breaker, kind="gateway"
+        )
 
     @property
     def departments(self) -> tuple[str, ...]:
@@ -230,14 +238,19 @@ class UpstreamSource:
         matter: str | None,
         parts: UpstreamParts,
         request_id: str,
+        deadline: Deadline | None = None,
     ) -> list[SourceOutcome]:
         token = self._tokens.token(principal, matter, self.settings.audience)
+
+        async def fetch(batch: list[str]) -> UpstreamResult:
+            return await self.connector.fetch_many(
+                batch, token=token, matter=matter, parts=parts, request_id=request_id
+            )
+
         answers, latency_ms, fetched_at = await timed_answers(
             self.key,
             ids,
-            lambda: self.connector.fetch_many(
-                ids, token=token, matter=matter, parts=parts, request_id=request_id
-            ),
+            lambda: self.resilience.call(ids, fetch, deadline),
             lambda: error_for(self.key, SourceState.ERROR, "failed unexpectedly"),
         )
         return [self._outcome(answers.get(i), latency_ms, fetched_at) for i in ids]
@@ -262,6 +275,9 @@ class UpstreamSource:
         state = SourceState.OK
         if answer.failures:
             state = answer.failures[0].state
+            if state is SourceState.CIRCUIT_OPEN:
+                # The lower gateway's breaker, not this one's: here it is an error of that part.
+                state = SourceState.ERROR
             missing = "; ".join(f"{f.part} {f.state.value}: {f.message}" for f in answer.failures)
             error = error_for(self.key, state, f"answered in part: {missing}".rstrip("."))
         return SourceOutcome(

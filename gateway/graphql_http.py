@@ -6,13 +6,16 @@
   GraphQL-over-HTTP spec gives to requests that fail before execution; `application/json` clients
   get 200 for any well-formed request, as that spec says for them.
 - Responses are encoded with orjson.
+- Before anything is parsed: the client address's rate limit (before the body is read), the
+  request's size limits (body, query string, variables' size and nesting), then the principal's
+  rate limit once its token is verified. Refusals are JSON with a code (`BAD_REQUEST`,
+  `RATE_LIMITED` with `Retry-After`, ...), never a stack trace.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +24,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from connectors.deadline import Deadline
 from gateway.audit import AuditUnavailable
 from gateway.audit_events import audit_events, refused_lookups
 from gateway.errors import format_error, request_error
 from gateway.execution import Refusal, Result
+from gateway.internal_errors import request_id_of
+from gateway.rate_limits import RateLimited
 from gateway.services import Services
+from gateway.settings import GraphQLSettings
 from gateway.tokens import Unauthenticated
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
@@ -35,7 +42,6 @@ log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _EXAMPLE = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
 
 
@@ -59,23 +65,27 @@ class RequestRefused(Exception):
         self.headers = headers or {}
 
 
-def request_id_of(request: Request) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
 async def graphql_endpoint(request: Request) -> Response:
     services: Services = request.app.state.services
     request_id = request_id_of(request)
+    deadline = Deadline.after(services.settings.graphql.deadline_s)  # from the request's arrival
     media_type = _response_media_type(request)
+    rate_limits = services.rate_limits
+    peer = request.client.host if request.client is not None else None
+    address = rate_limits.client_address(peer, request.headers.getlist("x-forwarded-for"))
     try:
+        await rate_limits.check_address(address)
+        if request.method == "GET":
+            _check_query_string(request, services.settings.graphql.max_body_bytes)
         if request.method == "GET" and "query" not in request.query_params:
             if services.settings.graphql.graphiql and "text/html" in request.headers.get(
                 "accept", ""
             ):
                 return HTMLResponse(graphiql_html())
             raise RequestRefused(400, ErrorCode.BAD_REQUEST, "No GraphQL query in the request.")
-        gql = await _read_request(request, services.settings.graphql.max_body_bytes)
+        gql = await _read_request(request, services.settings.graphql)
+    except RateLimited as limited:
+        return _rate_limited(limited, request_id)
     except RequestRefused as refused:
         body = request_error(refused.code, refused.message, request_id)
         return _json(body, refused.status, request_id, JSON, refused.headers)
@@ -86,6 +96,10 @@ async def graphql_endpoint(request: Request) -> Response:
         body = request_error(ErrorCode.UNAUTHENTICATED, str(exc), request_id)
         challenge = {"www-authenticate": 'Bearer error="invalid_token"'}
         return _json(body, 401, request_id, JSON, challenge)
+    try:
+        await rate_limits.check_principal(principal, address)
+    except RateLimited as limited:
+        return _rate_limited(limited, request_id)
     context = RequestContext(
         request_id=request_id,
         sources=services.sources,
@@ -95,14 +109,18 @@ async def graphql_endpoint(request: Request) -> Response:
         max_batch=services.settings.graphql.max_batch,
         measures=services.measures,
         upstreams=services.upstreams,
+        deadline=deadline,
     )
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal
     )
-    denied_lookups = refused_lookups(
-        result.plan, result.operation, gql.variables, result.refusal is Refusal.FORBIDDEN
-    )
-    events = audit_events(context, result.plan, request_id, denied_lookups)
+    # A lookup refused whole before execution (strict access, or over the cost budget) is audited
+    # as refused for each subject it named; over budget, nothing was denied by the policy, so its
+    # entries name the lookup itself (`Query.subject`) as what was refused, not the plan's denials.
+    refused_whole = result.refusal in (Refusal.FORBIDDEN, Refusal.TOO_COSTLY)
+    denied_lookups = refused_lookups(result.plan, result.operation, gql.variables, refused_whole)
+    audited_plan = None if result.refusal is Refusal.TOO_COSTLY else result.plan
+    events = audit_events(context, audited_plan, request_id, denied_lookups)
     if events:
         try:
             await services.audit.record(events)
@@ -120,7 +138,9 @@ async def graphql_endpoint(request: Request) -> Response:
         status, headers = 405, {"allow": "POST"}
     elif result.refusal is Refusal.FORBIDDEN:
         status = 403
-    elif result.refusal is not None or (not result.executed and media_type == GRAPHQL_RESPONSE):
+    elif result.refusal in (Refusal.NO_OPERATION, Refusal.NOT_A_QUERY) or (
+        not result.executed and media_type == GRAPHQL_RESPONSE
+    ):
         status = 400
     else:
         status = 200
@@ -142,7 +162,18 @@ def _body(result: Result, request_id: str) -> dict[str, Any]:
     return body
 
 
-async def _read_request(request: Request, max_body: int) -> GraphQLRequest:
+def _check_query_string(request: Request, max_bytes: int) -> None:
+    """A GET's query string is held to the POST body's limit, before it is parsed."""
+    if len(request.scope.get("query_string", b"")) > max_bytes:
+        raise RequestRefused(
+            414,
+            ErrorCode.BAD_REQUEST,
+            f"The query string is longer than {max_bytes} bytes; POST large requests.",
+        )
+
+
+async def _read_request(request: Request, limits: GraphQLSettings) -> GraphQLRequest:
+    max_body = limits.max_body_bytes
     if request.method == "GET":
         params = request.query_params
         return _parse_payload(
@@ -150,7 +181,8 @@ async def _read_request(request: Request, max_body: int) -> GraphQLRequest:
                 "query": params.get("query"),
                 "variables": _json_param(params.get("variables")),
                 "operationName": params.get("operationName"),
-            }
+            },
+            limits,
         )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (JSON, "application/graphql+json"):
@@ -175,12 +207,12 @@ async def _read_request(request: Request, max_body: int) -> GraphQLRequest:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RequestRefused(
-            400, ErrorCode.BAD_REQUEST, "The request body is not valid JSON (UTF-8)."
+            400, ErrorCode.BAD_REQUEST, _not_json("The request body", exc)
         ) from exc
-    return _parse_payload(payload)
+    return _parse_payload(payload, limits)
 
 
-def _parse_payload(payload: object) -> GraphQLRequest:
+def _parse_payload(payload: object, limits: GraphQLSettings) -> GraphQLRequest:
     if isinstance(payload, list):
         raise RequestRefused(
             400, ErrorCode.BAD_REQUEST, "Batched requests are not served; use `subjects(ids:)`."
@@ -196,6 +228,8 @@ def _parse_payload(payload: object) -> GraphQLRequest:
         raise RequestRefused(400, ErrorCode.BAD_REQUEST, "`query` must be a non-empty string.")
     if variables is not None and not isinstance(variables, dict):
         raise RequestRefused(400, ErrorCode.BAD_REQUEST, "`variables` must be a JSON object.")
+    if variables:
+        _check_variables(variables, limits)
     if name is not None and not isinstance(name, str):
         raise RequestRefused(400, ErrorCode.BAD_REQUEST, "`operationName` must be a string.")
     return GraphQLRequest(query, variables, name)
@@ -207,7 +241,55 @@ def _json_param(raw: str | None) -> object:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise RequestRefused(400, ErrorCode.BAD_REQUEST, "`variables` is not valid JSON.") from exc
+        raise RequestRefused(400, ErrorCode.BAD_REQUEST, _not_json("`variables`", exc)) from exc
+
+
+def _not_json(what: str, error: orjson.JSONDecodeError) -> str:
+    if "depth limit" in error.msg:  # orjson refuses more than 1024 levels
+        return f"{what} is JSON nested too deeply (more than 1024 levels)."
+    return f"{what} is not valid JSON (UTF-8)."
+
+
+def _check_variables(variables: dict[str, Any], limits: GraphQLSettings) -> None:
+    """Refuse variables nested deeper or larger than the limits, before graphql-core coerces
+    them (recursively) or anything copies them: the schema's inputs are at most a list of ids."""
+    max_depth = limits.max_variables_depth
+    level: list[object] = [variables]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > max_depth:
+            raise RequestRefused(
+                400,
+                ErrorCode.BAD_REQUEST,
+                f"`variables` are nested more than {max_depth} levels deep.",
+            )
+        below: list[object] = []
+        for value in level:
+            if isinstance(value, dict):
+                below.extend(value.values())
+            elif isinstance(value, list):
+                below.extend(value)
+        level = [value for value in below if isinstance(value, dict | list)]
+    size = len(orjson.dumps(variables))
+    if size > limits.max_variables_bytes:
+        raise RequestRefused(
+            400,
+            ErrorCode.BAD_REQUEST,
+            f"`variables` take {size} bytes as JSON; at most {limits.max_variables_bytes} "
+            "are allowed.",
+        )
+
+
+def _rate_limited(limited: RateLimited, request_id: str) -> Response:
+    who = "this client address" if limited.what == "address" else "you"
+    body = request_error(
+        ErrorCode.RATE_LIMITED,
+        f"Too many requests from {who}; retry after {limited.retry_after} s.",
+        request_id,
+        retryAfter=limited.retry_after,
+    )
+    return _json(body, 429, request_id, JSON, {"retry-after": str(limited.retry_after)})
 
 
 def _too_large(max_body: int) -> RequestRefused:

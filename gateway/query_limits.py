@@ -4,6 +4,9 @@ strawberry ships depth and alias limiters, but their errors carry no code; these
 and report `QUERY_TOO_DEEP` / `QUERY_TOO_COMPLEX`, which clients can act on. Introspection has its
 own depth budget: GraphiQL's introspection query is 15 levels deep, a profile query 5.
 Fragment cycles are reported by graphql-core's own rule; these rules only refuse to loop on them.
+They recurse once per level and per fragment spread in a chain; a chain longer than the
+interpreter's stack (thousands of fragments, each spreading the next) is refused as too deep
+rather than allowed to fail the request.
 """
 
 from __future__ import annotations
@@ -87,9 +90,13 @@ def depth_limit(max_depth: int, max_introspection_depth: int) -> type[Validation
             super().__init__(context)
             fragments = _fragments(context)
             for operation in _operations(context):
-                data, introspection = _depths(
-                    operation.selection_set, fragments, frozenset(), False, {}
-                )
+                try:
+                    data, introspection = _depths(
+                        operation.selection_set, fragments, frozenset(), False, {}
+                    )
+                except RecursionError:
+                    context.report_error(_too_deep_to_check(operation))
+                    continue
                 if data > max_depth or introspection > max_introspection_depth:
                     context.report_error(
                         GraphQLError(
@@ -137,7 +144,11 @@ def alias_limit(max_aliases: int) -> type[ValidationRule]:
             super().__init__(context)
             fragments = _fragments(context)
             for operation in _operations(context):
-                count = _aliases(operation.selection_set, fragments, frozenset(), {})
+                try:
+                    count = _aliases(operation.selection_set, fragments, frozenset(), {})
+                except RecursionError:
+                    context.report_error(_too_deep_to_check(operation))
+                    continue
                 if count > max_aliases:
                     context.report_error(
                         GraphQLError(
@@ -148,3 +159,11 @@ def alias_limit(max_aliases: int) -> type[ValidationRule]:
                     )
 
     return AliasLimitRule
+
+
+def _too_deep_to_check(operation: OperationDefinitionNode) -> GraphQLError:
+    return GraphQLError(
+        "The query nests fragments too deeply to be checked.",
+        operation,
+        extensions={"code": ErrorCode.QUERY_TOO_DEEP.value},
+    )

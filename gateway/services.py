@@ -19,6 +19,7 @@ from gateway.catalogue_file import load_matters_and_measures
 from gateway.execution import Executor
 from gateway.federation import ServiceTokens, UpstreamSource, upstream_selections
 from gateway.policy import load_policy
+from gateway.rate_limits import RateLimits
 from gateway.settings import Settings
 from gateway.source import Source
 from gateway.tokens import TokenVerifier
@@ -39,6 +40,7 @@ class Services:
     measures: tuple[Measure, ...]
     audit: AuditLog
     upstreams: dict[str, UpstreamSource]
+    rate_limits: RateLimits
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -65,6 +67,7 @@ class Services:
                 settings.access.catalogue, settings.access.measures, settings.enabled_connectors
             )
             upstreams = build_upstreams(settings, session, schema)
+            rate_limits = await RateLimits.open(settings.rate_limits)
             audit = await start_audit_log(settings.audit)
         except BaseException:
             await session.close()
@@ -80,6 +83,7 @@ class Services:
             measures,
             audit,
             upstreams,
+            rate_limits,
         )
 
     async def aclose(self) -> None:
@@ -87,6 +91,7 @@ class Services:
         await asyncio.gather(*(source.aclose() for source in self.sources.values()))
         await asyncio.gather(*(upstream.aclose() for upstream in self.upstreams.values()))
         await stop_audit_log(self.audit)
+        await self.rate_limits.aclose()
         await self.session.close()
 
 

@@ -18,6 +18,7 @@ from gateway.audit.settings import AuditSettings
 from gateway.auth_settings import AuthSettings
 from gateway.config_files import read_toml, validated
 from gateway.federation_settings import FederationSettings
+from gateway.rate_limit_settings import RateLimitSettings
 
 DEFAULTS_DIR = Path(__file__).parent / "defaults"
 
@@ -27,8 +28,24 @@ class _Section(BaseModel):
 
 
 class ServerSettings(_Section):
+    """The HTTP server (uvicorn, one process): where it listens, how much it takes on at once, and
+    how long it drains at shutdown. docs/reliability.md says what clients see at each limit."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    limit_concurrency: int = Field(default=256, ge=1, le=100_000)
+    """Open connections (the new one and idle keep-alive ones included) or requests in progress
+    at which a new request is answered `503 Service Unavailable` by uvicorn at once, before the
+    app: a burst is refused cheaply instead of queueing into timeouts and unbounded memory."""
+    backlog: int = Field(default=2048, ge=1, le=65_535)
+    """Connections the kernel queues before they are accepted (capped by `net.core.somaxconn`)."""
+    timeout_keep_alive_s: int = Field(default=5, ge=1, le=3600)
+    """An idle keep-alive connection is closed after this long (keep it below the idle timeout of
+    a load balancer in front, so the gateway, not the balancer, closes first)."""
+    graceful_shutdown_s: int = Field(default=10, ge=1, le=3600)
+    """On SIGTERM/SIGINT, how long requests in flight may take to finish (their audit entries
+    committed) before they are cancelled. Give it more than `[graphql] deadline_s`, which bounds
+    how long a request waits for its sources, plus a little for its audit commit."""
 
 
 class GraphQLSettings(_Section):
@@ -40,8 +57,18 @@ class GraphQLSettings(_Section):
     max_tokens: int = Field(default=3000, ge=50, le=100_000)
     max_batch: int = Field(default=100, ge=1, le=1000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest POST body (413), and largest GET query string (414)."""
+    max_variables_bytes: int = Field(default=32 * 1024, ge=256, le=16 * 1024 * 1024)
+    """Largest `variables` object, as compact JSON: 100 ids take about 2 KiB."""
+    max_variables_depth: int = Field(default=8, ge=2, le=100)
+    """Deepest nesting of `variables` (the object itself is 1, `{"ids": [...]}` is 2)."""
     parser_cache_size: int = Field(default=512, ge=0)
     validation_cache_size: int = Field(default=512, ge=0)
+    deadline_s: float = Field(default=5.0, gt=0, le=300)
+    """One budget per request, from its arrival: no department or lower gateway is waited for
+    past it (a department still pending shows `TIMEOUT`), each upstream call's timeout is cut
+    to what is left, and a retry is only made if it fits. Keep it above the connectors'
+    `timeout_s`, or their calls are cut short (docs/reliability.md, Upstream resilience)."""
 
 
 class HttpClientSettings(_Section):
@@ -72,6 +99,7 @@ class Settings(_Section):
     http: HttpClientSettings = HttpClientSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=dict)
     federation: FederationSettings | None = None
+    rate_limits: RateLimitSettings = RateLimitSettings()
     upstreams: dict[str, UpstreamSettings] = Field(default_factory=dict)
     """Lower-level gateways (cities, counties) consulted as sources, by key (`changsha`)."""
 

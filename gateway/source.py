@@ -1,20 +1,33 @@
-"""A department as the resolvers see it: its connector behind the cache and single-flight.
+"""A department as the resolvers see it: its connector behind the cache, single-flight, retries
+and circuit breaker, within each request's deadline.
 
 A `Source` lives for the app's lifetime and is shared by all requests; per-request batching happens
-in the resolvers' DataLoaders, which call `load_many` once per tick with every id they collected.
+in the resolvers' DataLoaders, which call `load_many` once per tick with every id they collected,
+and the request's deadline.
+
+The order matters: a fresh cache entry is served without anything else; a miss joins or starts a
+single-flight fetch, and the fetch (shared by every request waiting on those ids) goes through
+`Resilience` (connectors/resilience.py: the breaker, the retries, the per-call timeout cut to the
+deadline of the request that started it). Each request waits for the fetch only until its own
+deadline, then gets `TIMEOUT` (or the stale entry) while the fetch goes on for the others. A
+failed fetch serves the stale entry if the cache still holds one: as `STALE`, or as
+`CIRCUIT_OPEN` when the breaker kept the registry from being asked at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from connectors.errors import SourceError, SourceState
+from connectors.deadline import Deadline
+from connectors.errors import SourceCircuitOpen, SourceError, SourceState, SourceTimeout
 from connectors.protocol import Connector
 from connectors.records import SubjectRecord
+from connectors.resilience import Resilience
 from connectors.settings import ConnectorSettings
 from gateway.errors import where_raised
 from gateway.record_cache import RecordCache
@@ -31,9 +44,16 @@ class Source:
         self.cache = RecordCache(
             settings.cache_ttl_s, settings.stale_ttl_s, settings.cache_max_entries
         )
+        self.resilience: Resilience[SubjectRecord] = Resilience(
+            self.department, settings.timeout_s, settings.retry, settings.breaker
+        )
         self._flight: SingleFlight[str, SourceOutcome] = SingleFlight()
 
-    async def load_many(self, ids: Sequence[str]) -> list[SourceOutcome]:
+    async def load_many(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[SourceOutcome]:
+        """Outcomes of `ids`, in order, within `deadline` (none: bounded by the connector's
+        timeout and retries only)."""
         outcomes: dict[str, SourceOutcome] = {}
         missing: list[str] = []
         for subject_id in ids:
@@ -50,17 +70,43 @@ class Source:
             else:
                 missing.append(subject_id)
         if missing:
-            outcomes.update(await self._flight.run(missing, self._fetch))
+            outcomes.update(await self._load_missing(missing, deadline))
         return [outcomes[subject_id] for subject_id in ids]
+
+    async def _load_missing(
+        self, ids: list[str], deadline: Deadline | None
+    ) -> dict[str, SourceOutcome]:
+        """Fetched (or joined) outcomes, waited for until `deadline` at most. Waiting stops at the
+        deadline, the shared fetch does not: `SingleFlight` shields it from its waiters."""
+
+        async def fetch(batch: list[str]) -> dict[str, SourceOutcome]:
+            return await self._fetch(batch, deadline)
+
+        if deadline is None:
+            return await self._flight.run(ids, fetch)
+        started = time.perf_counter()
+        remaining = deadline.remaining()
+        if remaining > 0:
+            try:
+                async with asyncio.timeout(remaining):
+                    return await self._flight.run(ids, fetch)
+            except TimeoutError:
+                pass
+        error = SourceTimeout(
+            self.department,
+            f"did not answer within the request's deadline ({deadline.budget_s:g} s)",
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        return {subject_id: self._fallback(subject_id, error, latency_ms) for subject_id in ids}
 
     async def aclose(self) -> None:
         await self._flight.aclose()
 
-    async def _fetch(self, ids: list[str]) -> dict[str, SourceOutcome]:
+    async def _fetch(self, ids: list[str], deadline: Deadline | None) -> dict[str, SourceOutcome]:
         answers, latency_ms, fetched_at = await timed_answers(
             self.department,
             ids,
-            lambda: self.connector.fetch_many(ids),
+            lambda: self.resilience.call(ids, self.connector.fetch_many, deadline),
             lambda: SourceError(self.department, "failed unexpectedly"),
         )
         outcomes: dict[str, SourceOutcome] = {}
@@ -82,13 +128,16 @@ class Source:
         return outcomes
 
     def _fallback(self, subject_id: str, error: SourceError, latency_ms: float) -> SourceOutcome:
-        """Stale-if-error: an expired entry still inside its stale window beats no data."""
+        """Stale-if-error: an expired entry still inside its stale window beats no data. It shows
+        as `STALE`, or as `CIRCUIT_OPEN` when the registry was not asked at all (the row then
+        says why the data is old, and `fromCache` that it is)."""
         cached = self.cache.get(subject_id)
         if cached is not None:
             entry = cached[0]
+            circuit_open = isinstance(error, SourceCircuitOpen)
             return SourceOutcome(
                 self.department,
-                SourceState.STALE,
+                SourceState.CIRCUIT_OPEN if circuit_open else SourceState.STALE,
                 record=entry.record,
                 error=error,
                 from_cache=True,

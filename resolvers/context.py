@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from strawberry.dataloader import DataLoader
 
+from connectors.deadline import Deadline
 from connectors.errors import SourceState
 from connectors.records import today_in_china
 from connectors.upstream import UpstreamParts
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
 
 
 class SourceLoader(Protocol):
-    """A department's records through the shared cache (the gateway's `Source`)."""
+    """A department's records through the shared cache (the gateway's `Source`), within the
+    request's deadline: a department still pending then is a `TIMEOUT` for this request."""
 
-    async def load_many(self, ids: Sequence[str]) -> list[SourceOutcome]: ...
+    async def load_many(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[SourceOutcome]: ...
 
 
 class UpstreamLoader(Protocol):
@@ -51,6 +55,7 @@ class UpstreamLoader(Protocol):
         matter: str | None,
         parts: UpstreamParts,
         request_id: str,
+        deadline: Deadline | None = None,
     ) -> list[SourceOutcome]: ...
 
 
@@ -73,6 +78,9 @@ class RequestContext:
     today: date = field(default_factory=today_in_china)
     upstreams: Mapping[str, UpstreamLoader] = field(default_factory=dict)
     """Lower-level gateways consulted as sources, by key."""
+    deadline: Deadline | None = None
+    """When every upstream call of this request must have ended (`[graphql] deadline_s` after
+    the request arrived); `None`: only the connectors' own timeouts bound it."""
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
     _upstream_loaders: dict[
         tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
@@ -86,7 +94,12 @@ class RequestContext:
     def _loader(self, department: str) -> DataLoader[str, SourceOutcome]:
         loader = self._loaders.get(department)
         if loader is None:
-            loader = DataLoader(load_fn=self.sources[department].load_many)
+            source = self.sources[department]
+
+            async def load_fn(ids: Sequence[str]) -> list[SourceOutcome]:
+                return await source.load_many(ids, self.deadline)
+
+            loader = DataLoader(load_fn=load_fn)
             self._loaders[department] = loader
         return loader
 
@@ -100,7 +113,9 @@ class RequestContext:
             upstream = self.upstreams[key]
 
             async def load_fn(ids: Sequence[str]) -> list[SourceOutcome]:
-                return await upstream.load_many(ids, self.principal, matter, parts, self.request_id)
+                return await upstream.load_many(
+                    ids, self.principal, matter, parts, self.request_id, self.deadline
+                )
 
             loader = DataLoader(load_fn=load_fn)
             self._upstream_loaders[(key, matter, parts)] = loader

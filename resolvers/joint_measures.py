@@ -48,7 +48,7 @@ def resolve_joint_measures(
     ]
     for department in departments:
         outcome = root.outcomes.get(department)
-        if outcome is None or not outcome.state.answered:
+        if outcome is None or not outcome.answered:
             missing.append(department)
         elif outcome.record is not None:
             entries.extend(outcome.record.list_entries)
@@ -57,7 +57,7 @@ def resolve_joint_measures(
         outcome = root.outcomes[key]
         record = outcome.record
         if not isinstance(record, FederatedRecord):
-            if not outcome.state.answered:
+            if not outcome.answered:
                 missing.append(key)
             continue
         if record.failed("lists") or record.failed("grades"):
@@ -70,7 +70,7 @@ def resolve_joint_measures(
         for department, outcome in officer.outcomes.items():
             if department not in found.sections:
                 continue
-            if not outcome.state.answered:
+            if not outcome.answered:
                 missing.append(f"{department} (legal representative)")
             elif outcome.record is not None:
                 officer_entries.extend((officer.person, e) for e in outcome.record.list_entries)

@@ -24,3 +24,13 @@ class SourceOutcome:
     latency_ms: float | None = None
     region: str | None = None
     """The division a lower-level gateway serves, for its row; `None` for departments."""
+
+    @property
+    def answered(self) -> bool:
+        """Whether this part of the profile can be relied on: the source said what it holds
+        (possibly nothing), now or earlier. True for OK, NOT_FOUND and STALE, and for anything
+        served from the cache: with the circuit open, a stale entry is served with the state
+        `CIRCUIT_OPEN` (the row says why the registry was not asked) but its record, or its
+        cached "not found", is still the source's answer. A lower gateway's partial answer
+        (a record, and a failure state) is not: some of its parts are missing."""
+        return self.state.answered or self.from_cache

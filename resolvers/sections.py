@@ -58,7 +58,7 @@ def section_resolver(department: str) -> SectionResolver:
 
 
 def record_or_raise(outcome: SourceOutcome) -> SubjectRecord | None:
-    if outcome.state.answered:
+    if outcome.answered:
         return outcome.record
     assert outcome.error is not None
     raise outcome.error

@@ -194,21 +194,9 @@ async def _load(
     """Load what each subject consults: the sections asked for that the matter uses, and what
     the joint measures of each matter evaluated need (then, for companies, their legal
     representatives' records, when a measure extends to them)."""
-    enabled = tuple(context.sources)
-    used = enabled if purpose is None else tuple(d for d in enabled if d in purpose.sections)
-    served = set(enabled).union(*(u.departments for u in context.upstreams.values()))
-    fields = selection.fields
-    withheld = frozenset(
-        FIELD_DEPARTMENTS[f]
-        for f in fields
-        if f in FIELD_DEPARTMENTS
-        and FIELD_DEPARTMENTS[f] in served
-        and purpose is not None
-        and FIELD_DEPARTMENTS[f] not in purpose.sections
-    )
-    measure_matters = _measure_matters(context, selection, purpose)
-    for_measures = tuple(d for d in enabled if any(d in m.sections for m in measure_matters))
-    plans = [_consulted(subject.kind, fields, enabled, used, for_measures) for subject in subjects]
+    plan = _LoadPlan.of(context, selection, purpose)
+    enabled, used, asks = plan.enabled, plan.used, plan.asks
+    plans = [plan.consulted(subject.kind) for subject in subjects]
     wanted = {
         department: [
             s.value
@@ -217,14 +205,13 @@ async def _load(
         ]
         for department in enabled
     }
-    asks = _upstream_asks(context, selection, purpose, bool(measure_matters))
     loaded = await context.load(
         wanted.items(),
         asks.items(),
         [s.value for s in subjects],
         purpose.id if purpose is not None else None,
     )
-    officers = await _load_officers(context, subjects, loaded, measure_matters)
+    officers = await _load_officers(context, subjects, loaded, plan.measure_matters)
     mask = not context.principal.may_see_pii
     public_view = context.principal.is_public
     upstream_departments = frozenset(d for parts in asks.values() for d in parts.departments)
@@ -240,7 +227,7 @@ async def _load(
             mask,
             public_view,
             context.today,
-            withheld,
+            plan.withheld,
             purpose.id if purpose is not None else None,
             officers.get(subject.value, ()),
             tuple(asks),
@@ -249,6 +236,88 @@ async def _load(
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadPlan:
+    """What one `subject`/`subjects` field consults, decided from the query and the matter alone
+    (before anything is fetched): the same plan serves the loads and the query's cost."""
+
+    fields: frozenset[str]
+    enabled: tuple[str, ...]
+    used: tuple[str, ...]
+    """The enabled departments the lookup's matter uses (all of them for the public)."""
+    withheld: frozenset[str]
+    measure_matters: list[Matter]
+    for_measures: tuple[str, ...]
+    asks: dict[str, UpstreamParts]
+
+    @classmethod
+    def of(
+        cls, context: RequestContext, selection: _Selection, purpose: Matter | None
+    ) -> _LoadPlan:
+        enabled = tuple(context.sources)
+        used = enabled if purpose is None else tuple(d for d in enabled if d in purpose.sections)
+        served = set(enabled).union(*(u.departments for u in context.upstreams.values()))
+        fields = selection.fields
+        withheld = frozenset(
+            FIELD_DEPARTMENTS[f]
+            for f in fields
+            if f in FIELD_DEPARTMENTS
+            and FIELD_DEPARTMENTS[f] in served
+            and purpose is not None
+            and FIELD_DEPARTMENTS[f] not in purpose.sections
+        )
+        measure_matters = _measure_matters(context, selection, purpose)
+        for_measures = tuple(d for d in enabled if any(d in m.sections for m in measure_matters))
+        asks = _upstream_asks(context, selection, purpose, bool(measure_matters))
+        return cls(fields, enabled, used, withheld, measure_matters, for_measures, asks)
+
+    def consulted(self, kind: SubjectKind) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(departments consulted, departments the name comes from) for a subject of `kind`."""
+        return _consulted(kind, self.fields, self.enabled, self.used, self.for_measures)
+
+
+def planned_records(
+    context: RequestContext,
+    ids: Sequence[str],
+    matter: str | None,
+    fields: frozenset[str],
+    measure_matters: tuple[str | None, ...] = (),
+    *,
+    exact: bool = True,
+) -> int:
+    """How many records (a department's or a lower-level gateway's, for one subject) a
+    `subject`/`subjects` field selecting `fields` will ask for, planned as `_load` plans them.
+
+    This is the query cost's unit, computed before execution from the same plan the resolver
+    follows, so the two cannot drift apart. A lookup the resolver refuses before fetching (no
+    valid purpose, more ids than `max_batch`) costs nothing, and so does an invalid id; a record
+    later served from the cache still counts (the cost bounds what a query may ask for, whoever
+    answers). The legal representatives consulted for measures that extend to them are not
+    counted: who they are is only known from the companies' records.
+
+    Not `exact`, no id is validated (that costs tens of microseconds each): every id counts as a
+    valid one of the kind that consults most, which is never less than the exact count.
+    """
+    if len(ids) > context.max_batch:
+        return 0
+    try:
+        purpose = context.catalogue.purpose(context.principal, matter)
+    except CodedError:
+        return 0
+    plan = _LoadPlan.of(context, _Selection(fields, measure_matters), purpose)
+    if not exact:
+        most = max(len(plan.consulted(kind)[0]) for kind in SubjectKind)
+        return len(ids) * (most + len(plan.asks))
+    total = 0
+    for raw in ids:
+        try:
+            subject = parse_subject_id(raw, context.today)
+        except CodedError:
+            continue
+        total += len(plan.consulted(subject.kind)[0]) + len(plan.asks)
+    return total
 
 
 def _upstream_asks(

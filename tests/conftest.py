@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import redis.asyncio
 
 from registries.dataset import Dataset
 from registries.server import RegistryServer
@@ -87,6 +88,40 @@ def postgres_url() -> str:
                 continue
             return url
     message = "PostgreSQL not reachable for the audit tests: " + "; ".join(problems)
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (CREDIT_GATEWAY_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def _redis_candidates() -> list[str]:
+    explicit = os.environ.get("CREDIT_GATEWAY_TEST_REDIS_URL")
+    return [explicit] if explicit else ["redis://127.0.0.1:6379/0"]
+
+
+async def _probe_redis(url: str) -> None:
+    client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        reply = client.ping()
+        assert not isinstance(reply, bool)  # the asyncio client's commands are awaitables
+        await reply
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis URL, else skip (or fail when services are required); probed like
+    `postgres_url`. Tests sharing it keep their keys apart with their own key prefix."""
+    problems: list[str] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        for url in _redis_candidates():
+            try:
+                pool.submit(asyncio.run, _probe_redis(url)).result()
+            except (OSError, TimeoutError, redis.RedisError) as exc:
+                problems.append(f"{url}: {type(exc).__name__}: {exc}")
+                continue
+            return url
+    message = "Redis not reachable for the shared rate-limit tests: " + "; ".join(problems)
     if REQUIRE_SERVICES:
         pytest.fail(message + " (CREDIT_GATEWAY_REQUIRE_SERVICES=1)")
     pytest.skip(message)

@@ -130,7 +130,8 @@ async def test_without_a_stale_window_a_failure_is_an_error(
 async def test_failures_are_not_cached(
     registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
-    async with running_gateway(registries) as gateway:
+    # One attempt per lookup, so the count is about caching, not retries.
+    async with running_gateway(registries, connector={"retry": {"attempts": 1}}) as gateway:
         registries["environment"].state.faults.replace(Faults(error_rate=1))
         failed = await gateway.query(SOURCES_QUERY, {"id": samples["clean"]})
         assert failed["data"]["subject"]["environment"] is None

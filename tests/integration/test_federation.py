@@ -10,6 +10,7 @@ section), purpose check and masking to the official the province forwards, and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -245,6 +246,7 @@ async def test_readiness_lists_the_city(province: Gateway, city: GatewayServer) 
     assert response.json() == {
         "status": "degraded",
         "sources": {**dict.fromkeys(DEPARTMENTS, "up"), "changsha": "down"},
+        "breakers": dict.fromkeys([*DEPARTMENTS, "changsha"], "closed"),
     }
 
 
@@ -479,6 +481,54 @@ async def test_a_slow_city_costs_one_timeout(
     row = _rows(subject)["changsha"]
     assert row["status"] == "TIMEOUT"
     assert row["message"] == f"The changsha gateway did not answer within {UPSTREAM_TIMEOUT_S:g} s."
+
+
+async def test_a_city_that_stays_down_opens_its_circuit_then_recovers(
+    registries: dict[str, RegistryServer],
+    city: GatewayServer,
+    city_registries: dict[str, RegistryServer],
+    samples: dict[str, str],
+) -> None:
+    """An upstream gets the same breaker as a registry: after two failed calls the province
+    stops calling the city (its row reads CIRCUIT_OPEN, its own sections still resolve), and
+    once the city is back, the probe after the open period closes the breaker."""
+    config = province_config(registries, city.url)
+    config["upstreams"]["changsha"].update(
+        retry={"attempts": 1}, breaker={"min_calls": 2, "failure_rate": 0.5, "open_s": 0.3}
+    )
+    async with configured_gateway(config) as province:
+        if city.app is None:
+            await city.start()
+        await city.stop()
+        try:
+            states = []
+            for n in range(3):
+                body = await _lookup(
+                    province, CITY_ONLY, samples["clean"], OFFICE_MATTER, OFFICE, f"fed-open-{n}"
+                )
+                rows = _rows(body["data"]["subject"])
+                assert {rows[d]["status"] for d in DEPARTMENTS} == {"OK"}
+                states.append(rows["changsha"]["status"])
+            assert "circuit is open" in rows["changsha"]["message"]
+            ready = (await province.client.get("/readyz")).json()
+        finally:
+            await city.start()
+        assert states == ["ERROR", "ERROR", "CIRCUIT_OPEN"]
+        assert ready["breakers"]["changsha"] == "open"
+
+        stop = time.monotonic() + 10
+        while True:
+            body = await _lookup(
+                province, CITY_ONLY, samples["clean"], OFFICE_MATTER, OFFICE, "fed-back"
+            )
+            status = _rows(body["data"]["subject"])["changsha"]["status"]
+            if status == "OK" or time.monotonic() > stop:
+                break
+            assert status == "CIRCUIT_OPEN"
+            await asyncio.sleep(0.05)
+        assert status == "OK"
+        ready = (await province.client.get("/readyz")).json()
+        assert ready["breakers"]["changsha"] == "closed"
 
 
 async def test_service_tokens_from_an_untrusted_key_are_refused(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import strawberry
 
+from connectors.deadline import Deadline
 from connectors.errors import SourceState
 from connectors.records import QualityRecord
 from gateway.execution import Executor
@@ -107,7 +108,9 @@ class _Broken:
     def __init__(self, record: QualityRecord) -> None:
         self.record = record
 
-    async def load_many(self, ids: Sequence[str]) -> list[SourceOutcome]:
+    async def load_many(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[SourceOutcome]:
         return [
             SourceOutcome(
                 "quality", SourceState.OK, record=self.record, fetched_at=datetime.now(UTC)

@@ -89,6 +89,20 @@ def test_a_failed_probe_reopens_it_for_another_period() -> None:
     assert breaker.allow()
 
 
+def test_a_probe_released_without_a_verdict_lets_the_next_caller_probe() -> None:
+    clock = Clock()
+    breaker = _breaker(clock)
+    _calls(breaker, "----")
+    clock.now += 5
+    assert breaker.allow()
+    assert not breaker.allow()
+    breaker.release()  # cancelled, or cut short by its request's deadline
+    assert _state(breaker) is BreakerState.HALF_OPEN
+    assert breaker.allow()
+    breaker.record(True)
+    assert _state(breaker) is BreakerState.CLOSED
+
+
 def test_outcomes_of_calls_let_out_before_it_opened_do_not_extend_it() -> None:
     clock = Clock()
     breaker = _breaker(clock)

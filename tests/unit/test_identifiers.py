@@ -1,9 +1,11 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resolvers.errors import CodedError, ErrorCode
-from resolvers.identifiers import SubjectKind, normalise, parse_subject_id
+from resolvers.identifiers import SubjectId, SubjectKind, normalise, parse_subject_id
 
 TODAY = date(2026, 11, 26)
 
@@ -119,3 +121,76 @@ def test_default_today_is_the_date_in_china() -> None:
     from connectors.records import today_in_china
 
     assert today_in_china() == (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+# Properties over generated input (hypothesis): small, derandomised runs, so the suite stays fast
+# and a failure reproduces.
+VALID = (
+    "91110000600037341L",
+    "92340603MA2PBN17X5",
+    "121200004013590816",
+    "11010519491231002X",
+    "360426199101010071",
+)
+SEPARATORS = st.sampled_from([" ", "-", "\t", "\u2014", "_", "\u3000", "\n"])
+PROPERTIES = settings(max_examples=200, derandomize=True, deadline=None, database=None)
+
+
+def _parsed_or_error(raw: str) -> SubjectId | CodedError:
+    try:
+        return parse_subject_id(raw, TODAY)
+    except CodedError as exc:
+        return exc
+
+
+@PROPERTIES
+@given(raw=st.text(max_size=100))
+def test_any_text_is_an_id_or_an_invalid_subject_id_error(raw: str) -> None:
+    """Nothing a client sends makes the parser fail otherwise (no IndexError, ValueError ...),
+    and every refusal says something."""
+    parsed = _parsed_or_error(raw)
+    if isinstance(parsed, CodedError):
+        assert parsed.code is ErrorCode.INVALID_SUBJECT_ID
+        assert parsed.message.endswith(".")
+        assert len(parsed.message) < 300
+        return
+    assert len(parsed.value) == 18
+    assert parse_subject_id(parsed.value, TODAY) == parsed
+
+
+@PROPERTIES
+@given(
+    valid=st.sampled_from(VALID),
+    cuts=st.lists(st.integers(0, 18), max_size=4),
+    separator=SEPARATORS,
+    full_width=st.booleans(),
+    lower=st.booleans(),
+)
+def test_formatting_never_changes_which_subject_an_id_names(
+    valid: str, cuts: list[int], separator: str, full_width: bool, lower: bool
+) -> None:
+    raw = valid.lower() if lower else valid
+    if full_width:
+        raw = "".join(chr(ord(c) + 0xFEE0) for c in raw)  # ASCII -> full-width forms
+    for cut in sorted(set(cuts), reverse=True):
+        raw = raw[:cut] + separator + raw[cut:]
+    assert parse_subject_id(raw, TODAY).value == valid
+
+
+@PROPERTIES
+@given(valid=st.sampled_from(VALID), index=st.integers(0, 17), data=st.data())
+def test_one_mistyped_character_never_names_another_subject_of_the_same_scheme(
+    valid: str, index: int, data: st.DataObject
+) -> None:
+    """Both schemes' check characters catch every single-character substitution: a mistyped id
+    is refused, unless the typo happens to form a valid id of the other scheme (an all-digit
+    string can be a credit code or a resident number)."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    replacement = data.draw(st.sampled_from([c for c in alphabet if c != valid[index]]))
+    mistyped = valid[:index] + replacement + valid[index + 1 :]
+    person = parse_subject_id(valid, TODAY).kind is SubjectKind.NATURAL_PERSON
+    parsed = _parsed_or_error(mistyped)
+    if isinstance(parsed, CodedError):
+        assert parsed.code is ErrorCode.INVALID_SUBJECT_ID
+        return
+    assert (parsed.kind is SubjectKind.NATURAL_PERSON) is not person

@@ -164,7 +164,10 @@ class TourismConnector:
 
     def _unexpected_status(self, status: int) -> SourceError:
         if status == 429 or status >= 500:
-            return SourceUnavailable(self._department, f"answered HTTP {status}")
+            # The gateway retries a 5xx; this registry's 429 never says when to come back.
+            return SourceUnavailable(
+                self._department, f"answered HTTP {status}", retryable=status != 429
+            )
         return SourceBadResponse(self._department, f"answered HTTP {status} unexpectedly")
 
 
