@@ -126,13 +126,10 @@ class AuditLog:
         self._pending.append(_Waiter(tuple(events), future))
         self._pending_entries += len(events)
         self._wakeup.set()
-        try:
-            # The shield keeps the caller's cancellation away from the shared future: the entries
-            # are already part of a batch others wait for.
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            future.add_done_callback(_retrieve)
-            raise
+        # No shield needed: the future is this caller's alone, so a cancelled caller cancels only
+        # its own future, and the writer skips a done future when it hands out results; the
+        # entries stay in the batch they joined.
+        return await future
 
     async def _run(self) -> None:
         try:

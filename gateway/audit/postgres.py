@@ -28,8 +28,12 @@ from gateway.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
     AuditEvent,
-    chain_rows,
+    Link,
+    SerialisedEvent,
+    chained,
     iso_utc,
+    link_events,
+    serialise,
 )
 from gateway.audit.errors import AuditStoreError
 from gateway.audit.store import (
@@ -130,14 +134,15 @@ class PostgresAuditStore(BaseAuditStore):
         if not events:
             return []
         pool = self._connected()
+        serialised = [serialise(event) for event in events]  # before the lock is taken
         with self._errors("append to"):
             async with pool.acquire() as conn, conn.transaction(isolation="read_committed"):
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
                 row = await conn.fetchrow(self._head_sql)
                 head = ChainHead(0, GENESIS_HASH) if row is None else ChainHead(row[0], row[1])
-                rows = chain_rows(events, head.seq, head.hash)
-                await conn.executemany(self._insert_sql, [_row(e, c) for e, c in rows])
-        return [entry for entry, _ in rows]
+                links = link_events(serialised, head.seq, head.hash)
+                await conn.executemany(self._insert_sql, list(map(_row, serialised, links)))
+        return chained(serialised, links)
 
     async def head(self) -> ChainHead:
         pool = self._connected()
@@ -229,14 +234,14 @@ class PostgresAuditStore(BaseAuditStore):
             raise AuditStoreError(f"cannot {doing} audit store {self.url}: {detail}") from exc
 
 
-def _row(entry: AuditEntry, content: str) -> tuple[Any, ...]:
+def _row(event: SerialisedEvent, link: Link) -> tuple[Any, ...]:
     return (
-        entry.seq,
-        entry.at,
-        entry.department,
-        entry.matter,
-        entry.outcome.value,
-        entry.prev_hash,
-        entry.hash,
-        content,
+        link.seq,
+        event.event.at,
+        event.event.department,
+        event.event.matter,
+        event.event.outcome.value,
+        link.prev_hash,
+        link.hash,
+        event.content,
     )

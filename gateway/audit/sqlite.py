@@ -35,8 +35,12 @@ from gateway.audit.entry import (
     GENESIS_HASH,
     AuditEntry,
     AuditEvent,
-    chain_rows,
+    Link,
+    SerialisedEvent,
+    chained,
     iso_utc,
+    link_events,
+    serialise,
 )
 from gateway.audit.errors import AuditStoreError
 from gateway.audit.store import (
@@ -121,27 +125,29 @@ class SqliteAuditStore(BaseAuditStore):
         # Set when the caller stops waiting (the audit log's commit timeout): its lookups are
         # refused, so a transaction still waiting for the write lock must not commit them later.
         abandoned = threading.Event()
+        serialised = [serialise(event) for event in events]  # here, on the loop: see `serialise`
 
-        def transaction(db: sqlite3.Connection) -> list[AuditEntry]:
+        def transaction(db: sqlite3.Connection) -> list[Link]:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 head = self._read_head(db)
-                rows = chain_rows(events, head.seq, head.hash)
-                db.executemany(self._insert_sql, [_row(e, c) for e, c in rows])
+                links = link_events(serialised, head.seq, head.hash)
+                db.executemany(self._insert_sql, map(_row, serialised, links))
                 if abandoned.is_set():
                     raise AuditStoreError("append abandoned by its caller; rolled back")
                 db.execute("COMMIT")
             except BaseException:
                 _rollback(db)
                 raise
-            return [entry for entry, _ in rows]
+            return links
 
         try:
             with self._errors("append"):
-                return await self._run(transaction)
+                links = await self._run(transaction)
         except asyncio.CancelledError:
             abandoned.set()
             raise
+        return chained(serialised, links)
 
     async def head(self) -> ChainHead:
         with self._errors("read the head"):
@@ -280,16 +286,16 @@ class SqliteAuditStore(BaseAuditStore):
             raise AuditStoreError(f"audit store {self.url}: cannot {doing}: {exc}") from exc
 
 
-def _row(entry: AuditEntry, content: str) -> tuple[Any, ...]:
+def _row(event: SerialisedEvent, link: Link) -> tuple[Any, ...]:
     return (
-        entry.seq,
-        iso_utc(entry.at),
-        entry.department,
-        entry.matter,
-        entry.outcome.value,
-        entry.prev_hash,
-        entry.hash,
-        content,
+        link.seq,
+        event.at,
+        event.event.department,
+        event.event.matter,
+        event.event.outcome.value,
+        link.prev_hash,
+        link.hash,
+        event.content,
     )
 
 
