@@ -231,24 +231,28 @@ class SerialisedEvent:
 
 def serialise(event: AuditEvent) -> SerialisedEvent:
     content = content_dict(event, exclude=_CHAIN_FIELDS)
-    keys = sorted(content)
-    below = _inner({k: content[k] for k in keys if k < "prev_hash"})
-    between = _inner({k: content[k] for k in keys if "prev_hash" < k < "seq"})
-    above = _inner({k: content[k] for k in keys if k > "seq"})
-    stored = b"{" + b",".join(part for part in (below, between, above) if part) + b"}"
+    stored = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    # The canonical form with a marker in place of each chain field's value, cut at the markers.
+    # The first occurrence of a marker is the one put there: a quote inside a string is escaped,
+    # so `"seq":"\u0000"` is never part of a string, and the only object-valued field (`sources`)
+    # sorts after both (and no validated text holds a NUL anyway, `_clean_text`).
+    marked = orjson.dumps(
+        {**content, "prev_hash": "\x00", "seq": "\x00"}, option=orjson.OPT_SORT_KEYS
+    )
+    head, _, rest = marked.partition(_PREV_HASH_MARK)
+    middle, _, tail = rest.partition(_SEQ_MARK)
     return SerialisedEvent(
         event=event,
         content=stored.decode("utf-8"),
         at=content["at"],
-        _head=b"{" + below + (b"," if below else b"") + b'"prev_hash":"',
-        _middle=b'",' + between + (b"," if between else b"") + b'"seq":',
-        _tail=(b"," + above if above else b"") + b"}",
+        _head=head + b'"prev_hash":"',
+        _middle=b'"' + middle + b'"seq":',
+        _tail=tail,
     )
 
 
-def _inner(data: dict[str, Any]) -> bytes:
-    """Sorted compact JSON of `data` without its braces."""
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)[1:-1]
+_PREV_HASH_MARK = b'"prev_hash":"\\u0000"'
+_SEQ_MARK = b'"seq":"\\u0000"'
 
 
 def link_events(events: Sequence[SerialisedEvent], head_seq: int, head_hash: str) -> list[Link]:
