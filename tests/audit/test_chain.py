@@ -38,6 +38,19 @@ async def test_appends_form_one_gapless_chain(store: AuditStore) -> None:
     assert report.head == ChainHead(8, entries[-1].hash)
 
 
+async def test_a_batch_larger_than_one_insert_statement_stays_one_chain(
+    store: AuditStore,
+) -> None:
+    """The SQLite store inserts at most 100 rows per statement: a batch of 250 spans three."""
+    entries = await store.append(events(250))
+    assert [e.seq for e in entries] == list(range(1, 251))
+    read = [e async for e in store.iter_entries()]
+    assert read == entries
+    report = await verify(store)
+    assert report.ok, report.describe()
+    assert report.count == 250
+
+
 async def test_entries_read_back_equal_to_what_was_committed(store: AuditStore) -> None:
     written = await store.append(
         [
