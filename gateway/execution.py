@@ -16,6 +16,7 @@ gateway's whole own work is about two. What it did for us is small and explicit 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from graphql import (
     parse,
     specified_rules,
 )
+from graphql.execution.values import get_variable_values
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
@@ -47,12 +49,13 @@ from gateway.access_plan import (
     uses_variable_directives,
 )
 from gateway.policy import Policy
-from gateway.query_cost import cost_over_budget, lookups_of
+from gateway.query_cost import LookupField, cost_over_budget, lookups_of
 from gateway.query_limits import alias_limit, depth_limit
 from gateway.settings import GraphQLSettings
 from resolvers.context import RequestContext
 from resolvers.errors import ErrorCode
 from resolvers.principal import Principal
+from resolvers.subject import planned_loads
 
 MAX_INTROSPECTION_DEPTH = 20
 _TOO_MANY_TOKENS = "Document contains more than"
@@ -165,9 +168,17 @@ class Executor:
                 extensions={"code": ErrorCode.FORBIDDEN.value},
             )
             return Result(None, [refused], False, Refusal.FORBIDDEN, plan, operation)
-        too_costly = self._over_budget(plan, operation, variables, context, principal)
+        planned = plan.document.definitions[0]
+        assert isinstance(planned, OperationDefinitionNode)
+        lookups = lookups_of(planned, variables)
+        too_costly = self._over_budget(lookups, operation, context, principal)
         if too_costly is not None:
             return Result(None, [too_costly], False, Refusal.TOO_COSTLY, plan, operation)
+        if lookups and self._fetch_ahead(lookups, planned, variables, context):
+            # Two loop turns: the loads start, then their single-flight fetches send their
+            # requests; graphql-core's set-up and the resolvers then run while they travel.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
         outcome = execute(
             self._schema,
             plan.document,
@@ -183,20 +194,48 @@ class Executor:
         executed = result.data is not None or any(error.path is not None for error in errors)
         return Result(result.data, errors, executed, plan=plan, operation=operation)
 
+    def _fetch_ahead(
+        self,
+        lookups: Sequence[LookupField],
+        planned: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        context: RequestContext,
+    ) -> bool:
+        """Start the lookups' department loads that are not cached before execution
+        (`resolvers.subject.planned_loads`), and only when execution will reach the resolvers:
+        the variables must coerce (the access plan is cached per query and does not coerce them
+        for each request). Whether any started."""
+        sources = context.sources.values()
+        if all(source.fresh(i) for lookup in lookups for i in lookup.ids for source in sources):
+            return False  # the usual warm request: decided in a few dictionary lookups
+        missing = context.not_loaded(
+            load
+            for lookup in lookups
+            for load in planned_loads(
+                context, lookup.ids, lookup.matter, lookup.fields, lookup.measure_matters
+            )
+        )
+        if not missing:
+            return False
+        if planned.variable_definitions:
+            coerced = get_variable_values(
+                self._schema, planned.variable_definitions, variables or {}
+            )
+            if isinstance(coerced, list):
+                return False  # execution will refuse the variables and read nothing
+        context.prefetch(missing)
+        return True
+
     def _over_budget(
         self,
-        plan: AccessPlan,
+        lookups: Sequence[LookupField],
         operation: OperationDefinitionNode,
-        variables: dict[str, Any] | None,
         context: RequestContext,
         principal: Principal,
     ) -> GraphQLError | None:
         """QUERY_TOO_COMPLEX when the query would ask for more records than the principal's
         budget, computed on the plan's document (what will run, denied fields removed) and
         reported at the operation as written."""
-        planned = plan.document.definitions[0]
-        assert isinstance(planned, OperationDefinitionNode)
-        lookups = lookups_of(planned, variables)
         if not lookups:
             return None
         budget = self._policy.max_cost(principal.roles)

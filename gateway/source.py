@@ -73,6 +73,15 @@ class Source:
             outcomes.update(await self._load_missing(missing, deadline))
         return [outcomes[subject_id] for subject_id in ids]
 
+    @property
+    def inflight(self) -> int:
+        """Subjects being fetched now (by any request)."""
+        return self._flight.inflight
+
+    def fresh(self, subject_id: str) -> bool:
+        cached = self.cache.get(subject_id)
+        return cached is not None and cached[1]
+
     async def _load_missing(
         self, ids: list[str], deadline: Deadline | None
     ) -> dict[str, SourceOutcome]:

@@ -8,6 +8,7 @@ several `subject` fields of one query (aliases) share one batched call per depar
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,10 @@ class SourceLoader(Protocol):
     async def load_many(
         self, ids: Sequence[str], deadline: Deadline | None = None
     ) -> list[SourceOutcome]: ...
+
+    def fresh(self, subject_id: str) -> bool:
+        """Whether a fresh record of `subject_id` is cached (nothing to fetch ahead)."""
+        ...
 
 
 class UpstreamLoader(Protocol):
@@ -82,6 +87,7 @@ class RequestContext:
     """When every upstream call of this request must have ended (`[graphql] deadline_s` after
     the request arrived); `None`: only the connectors' own timeouts bound it."""
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
+    _ahead: list[asyncio.Task[list[SourceOutcome]]] = field(default_factory=list)
     _upstream_loaders: dict[
         tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
     ] = field(default_factory=dict)
@@ -90,6 +96,39 @@ class RequestContext:
         """Whether any of these measures also applies because of a company's officers."""
         wanted = set(measure_ids)
         return any(m.extends_to_officers for m in self.measures if m.id in wanted)
+
+    def not_loaded(
+        self, wanted: Iterable[tuple[str, Sequence[str]]]
+    ) -> list[tuple[str, list[str]]]:
+        """Of `wanted`, the ids neither cached fresh nor already being loaded by this request."""
+        missing = []
+        for department, ids in wanted:
+            source = self.sources[department]
+            loader = self._loader(department)
+            fetch = [
+                i
+                for i in dict.fromkeys(ids)
+                if loader.cache_map.get(i) is None and not source.fresh(i)
+            ]
+            if fetch:
+                missing.append((department, fetch))
+        return missing
+
+    def prefetch(self, missing: Iterable[tuple[str, list[str]]]) -> None:
+        """Start loading, now, records a resolver of this request is about to ask for
+        (`not_loaded`), and hand their outcomes to the request's loaders: the resolver's own
+        load finds them in flight instead of starting them a few loop turns later.
+
+        The caller guarantees the resolver will ask for every one of them (the same plan, after
+        the same checks): a registry is never asked for what the request will not read."""
+        for department, ids in missing:
+            loader = self._loader(department)
+            task = asyncio.ensure_future(self.sources[department].load_many(ids, self.deadline))
+            self._ahead.append(task)
+            futures = {i: task.get_loop().create_future() for i in ids}
+            for subject_id, future in futures.items():
+                loader.cache_map.set(subject_id, future)
+            task.add_done_callback(functools.partial(_settle, futures))
 
     def _loader(self, department: str) -> DataLoader[str, SourceOutcome]:
         loader = self._loaders.get(department)
@@ -149,3 +188,18 @@ class RequestContext:
             else:
                 loaded.update(zip(((department, i) for i in ids), answer, strict=True))
         return loaded
+
+
+def _settle(
+    futures: dict[str, asyncio.Future[SourceOutcome]], task: asyncio.Task[list[SourceOutcome]]
+) -> None:
+    """Hand a fetch-ahead's outcomes (or its failure) to the futures the loaders hold."""
+    for index, future in enumerate(futures.values()):
+        if future.done():
+            continue
+        if task.cancelled():
+            future.cancel()  # the loader then starts a load of its own
+        elif (error := task.exception()) is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(task.result()[index])

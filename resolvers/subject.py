@@ -195,18 +195,10 @@ async def _load(
     the joint measures of each matter evaluated need (then, for companies, their legal
     representatives' records, when a measure extends to them)."""
     plan = _LoadPlan.of(context, selection, purpose)
-    enabled, used, asks = plan.enabled, plan.used, plan.asks
+    used, asks = plan.used, plan.asks
     plans = [plan.consulted(subject.kind) for subject in subjects]
-    wanted = {
-        department: [
-            s.value
-            for s, (consulted, _) in zip(subjects, plans, strict=True)
-            if department in consulted
-        ]
-        for department in enabled
-    }
     loaded = await context.load(
-        wanted.items(),
+        _wanted(plan, subjects, plans).items(),
         asks.items(),
         [s.value for s in subjects],
         purpose.id if purpose is not None else None,
@@ -236,6 +228,55 @@ async def _load(
         )
         for subject, (consulted, name_sources) in zip(subjects, plans, strict=True)
     ]
+
+
+def _wanted(
+    plan: _LoadPlan,
+    subjects: Sequence[SubjectId],
+    plans: Sequence[tuple[tuple[str, ...], tuple[str, ...]]],
+) -> dict[str, list[str]]:
+    """The ids each enabled department is asked for."""
+    return {
+        department: [
+            s.value
+            for s, (consulted, _) in zip(subjects, plans, strict=True)
+            if department in consulted
+        ]
+        for department in plan.enabled
+    }
+
+
+def planned_loads(
+    context: RequestContext,
+    ids: Sequence[str],
+    matter: str | None,
+    fields: frozenset[str],
+    measure_matters: tuple[str | None, ...] = (),
+) -> list[tuple[str, list[str]]]:
+    """The department loads a `subject`/`subjects` field's resolver will make, known before
+    execution reaches it, so the gateway can start them early (`RequestContext.prefetch`) and the
+    upstream requests leave while graphql-core sets up.
+
+    It follows `_load`'s plan after the resolver's own checks — purpose, batch size, valid ids —
+    and plans nothing where the resolver would refuse. Lower-level gateways and legal
+    representatives are left to the resolver."""
+    if len(ids) > context.max_batch:
+        return []
+    try:
+        purpose = context.catalogue.purpose(context.principal, matter)
+    except CodedError:
+        return []
+    subjects: list[SubjectId] = []
+    for raw in ids:
+        try:
+            subjects.append(parse_subject_id(raw, context.today))
+        except CodedError:
+            continue
+    if not subjects:
+        return []
+    plan = _LoadPlan.of(context, _Selection(fields, measure_matters), purpose)
+    plans = [plan.consulted(subject.kind) for subject in subjects]
+    return [(d, ids) for d, ids in _wanted(plan, subjects, plans).items() if ids]
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,9 @@ class _Broken:
             for _ in ids
         ]
 
+    def fresh(self, subject_id: str) -> bool:
+        return True
+
 
 @pytest.mark.parametrize("field", ["name", "penalties"])
 async def test_a_broken_record_is_reported_exactly_as_graphql_core_reports_it(
