@@ -201,13 +201,18 @@ class Executor:
         variables: dict[str, Any] | None,
         context: RequestContext,
     ) -> bool:
-        """Start the lookups' department loads that are not cached before execution
+        """Start the department loads of lookups of uncached subjects before execution
         (`resolvers.subject.planned_loads`), and only when execution will reach the resolvers:
         the variables must coerce (the access plan is cached per query and does not coerce them
         for each request). Whether any started."""
+        # Only for a subject no department has a fresh record of (a first lookup): a warm
+        # request decides that in one dictionary lookup per id and pays nothing more; a subject
+        # partly cached is left to its resolver, as without fetching ahead.
         sources = context.sources.values()
-        if all(source.fresh(i) for lookup in lookups for i in lookup.ids for source in sources):
-            return False  # the usual warm request: decided in a few dictionary lookups
+        if not any(
+            not any(source.fresh(i) for source in sources) for lookup in lookups for i in lookup.ids
+        ):
+            return False
         missing = context.not_loaded(
             load
             for lookup in lookups
