@@ -38,11 +38,13 @@ from gateway.audit.entry import (
 from gateway.audit.errors import AuditStoreError
 from gateway.audit.store import (
     DEFAULT_TABLE,
+    INSERT_COLUMNS,
     BaseAuditStore,
     ChainHead,
     StoredRow,
     UsageRow,
     check_period,
+    row_values,
     sort_usage,
 )
 
@@ -86,8 +88,7 @@ class PostgresAuditStore(BaseAuditStore):
         self._lock_key = advisory_lock_key(self._table)
         t = self._table
         self._insert_sql = (
-            f"INSERT INTO {t} (seq, at, department, matter, outcome, prev_hash, hash, entry) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            f"INSERT INTO {t} {INSERT_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         self._head_sql = f"SELECT seq, hash FROM {t} ORDER BY seq DESC, id DESC LIMIT 1"
         columns = "id, seq, prev_hash, hash, entry, at, department, matter, outcome"
@@ -234,14 +235,5 @@ class PostgresAuditStore(BaseAuditStore):
             raise AuditStoreError(f"cannot {doing} audit store {self.url}: {detail}") from exc
 
 
-def _row(event: SerialisedEvent, link: Link) -> tuple[Any, ...]:
-    return (
-        link.seq,
-        event.event.at,
-        event.event.department,
-        event.event.matter,
-        event.event.outcome.value,
-        link.prev_hash,
-        link.hash,
-        event.content,
-    )
+def _row(event: SerialisedEvent, link: Link) -> tuple[object, ...]:
+    return row_values(event, link, event.event.at)

@@ -45,11 +45,13 @@ from gateway.audit.entry import (
 from gateway.audit.errors import AuditStoreError
 from gateway.audit.store import (
     DEFAULT_TABLE,
+    INSERT_COLUMNS,
     BaseAuditStore,
     ChainHead,
     StoredRow,
     UsageRow,
     check_period,
+    row_values,
     sort_usage,
 )
 
@@ -84,10 +86,7 @@ class SqliteAuditStore(BaseAuditStore):
         self._db: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
         t = self._table
-        self._insert_sql = (
-            f"INSERT INTO {t} (seq, at, department, matter, outcome, prev_hash, hash, entry) "
-            "VALUES "
-        )
+        self._insert_sql = f"INSERT INTO {t} {INSERT_COLUMNS} VALUES "
         self._head_sql = f"SELECT seq, hash FROM {t} ORDER BY seq DESC, id DESC LIMIT 1"
         columns = "id, seq, prev_hash, hash, entry, at, department, matter, outcome"
         self._first_page_sql = f"SELECT {columns} FROM {t} ORDER BY seq, id LIMIT ?"
@@ -301,17 +300,8 @@ class SqliteAuditStore(BaseAuditStore):
             raise AuditStoreError(f"audit store {self.url}: cannot {doing}: {exc}") from exc
 
 
-def _row(event: SerialisedEvent, link: Link) -> tuple[Any, ...]:
-    return (
-        link.seq,
-        event.at,
-        event.event.department,
-        event.event.matter,
-        event.event.outcome.value,
-        link.prev_hash,
-        link.hash,
-        event.content,
-    )
+def _row(event: SerialisedEvent, link: Link) -> tuple[object, ...]:
+    return row_values(event, link, event.at)
 
 
 def _rollback(db: sqlite3.Connection) -> None:

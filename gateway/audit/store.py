@@ -21,7 +21,14 @@ from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from gateway.audit.entry import AuditEntry, AuditEvent, entry_from_row, iso_utc
+from gateway.audit.entry import (
+    AuditEntry,
+    AuditEvent,
+    Link,
+    SerialisedEvent,
+    entry_from_row,
+    iso_utc,
+)
 from gateway.audit.errors import AuditStoreError
 
 DEFAULT_TABLE = "audit_log"
@@ -69,6 +76,25 @@ class StoredRow:
             entry.matter,
             entry.outcome.value,
         )
+
+
+INSERT_COLUMNS = "(seq, at, department, matter, outcome, prev_hash, hash, entry)"
+"""The columns an append writes, in the order of `row_values`."""
+
+
+def row_values(event: SerialisedEvent, link: Link, at: object) -> tuple[object, ...]:
+    """One appended row's values, `at` as the backend's column takes it (SQLite: canonical text;
+    PostgreSQL: the datetime)."""
+    return (
+        link.seq,
+        at,
+        event.event.department,
+        event.event.matter,
+        event.event.outcome.value,
+        link.prev_hash,
+        link.hash,
+        event.content,
+    )
 
 
 @dataclass(frozen=True, slots=True)
