@@ -34,7 +34,6 @@ import functools
 import importlib.metadata
 import os
 import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from bench.harness import (
     ProcessGroup,
     StartError,
     cpu_seconds,
+    run_benchmark,
     start_reference_registries,
     uvicorn_port,
     wait_http_ok,
@@ -950,28 +950,19 @@ def write_json(figures: dict[str, Any], path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
-    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the servers are stopped either way.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
-    def log(message: str) -> None:
-        print(f"[fanout] {message}", file=sys.stderr, flush=True)
+    def body(log: Callable[[str], None]) -> int:
+        try:
+            results = run(plan, log)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise BenchError(f"a server stopped answering: {exc!r}") from exc
+        figures = analyse(results)
+        write_json(figures, plan.output)
+        print(report(figures))
+        log(f"figures written to {plan.output}")
+        return 0
 
-    try:
-        results = run(plan, log)
-    except KeyboardInterrupt:
-        log("interrupted; every server this run started has been stopped")
-        return 130
-    except (BenchError, StartError) as exc:
-        log(f"failed: {exc}")
-        return 1
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        log(f"failed: a server stopped answering: {exc!r}")
-        return 1
-    figures = analyse(results)
-    write_json(figures, plan.output)
-    print(report(figures))
-    log(f"figures written to {plan.output}")
-    return 0
+    return run_benchmark("fanout", body, (BenchError, StartError))
 
 
 if __name__ == "__main__":

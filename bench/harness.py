@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -342,3 +343,28 @@ def console_script(name: str) -> list[str]:
     if script.exists():
         return [str(script)]
     raise StartError(f"{name} is not installed next to {sys.executable}; run `make` first")
+
+
+def run_benchmark(
+    name: str,
+    body: Callable[[Callable[[str], None]], int],
+    failures: tuple[type[Exception], ...],
+) -> int:
+    """A benchmark's `main` around `body(log)`, which runs it and returns the exit code.
+
+    SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the servers the run started are
+    stopped either way; an interrupt exits 130, an expected failure (`failures`) is one line on
+    stderr and exit 1, not a traceback."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    def log(message: str) -> None:
+        print(f"[{name}] {message}", file=sys.stderr, flush=True)
+
+    try:
+        return body(log)
+    except KeyboardInterrupt:
+        log("interrupted; every server this run started has been stopped")
+        return 130
+    except failures as exc:
+        log(f"failed: {exc}")
+        return 1

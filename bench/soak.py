@@ -44,7 +44,6 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -75,6 +74,7 @@ from bench.harness import (
     fd_kinds,
     open_fds,
     rss_bytes,
+    run_benchmark,
     start_reference_registries,
 )
 from bench.soak_faults import StepRun, put_faults, run_schedule
@@ -783,29 +783,19 @@ def report(f: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
-    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the servers are stopped either way.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
-    def log(message: str) -> None:
-        print(f"[soak] {message}", file=sys.stderr, flush=True)
+    def body(log: Callable[[str], None]) -> int:
+        figures = analyse(run(plan, log))
+        write_json(figures, plan.output)
+        print(report(figures))
+        log(f"figures written to {plan.output}")
+        audit_ok = figures["audit"]["ok"]
+        checks = figures["gateway_process"]["checks"].values()
+        flat = all(check["flat"] is not False for check in checks)
+        clean_stop = figures["shutdown"]["exit_code"] == 0
+        return 0 if audit_ok and flat and clean_stop else 1
 
-    try:
-        results = run(plan, log)
-    except KeyboardInterrupt:
-        log("interrupted; every server this run started has been stopped")
-        return 130
-    except (SoakError, StartError, RuntimeError) as exc:
-        log(f"failed: {exc}")
-        return 1
-    figures = analyse(results)
-    write_json(figures, plan.output)
-    print(report(figures))
-    log(f"figures written to {plan.output}")
-    audit_ok = figures["audit"]["ok"]
-    checks = figures["gateway_process"]["checks"].values()
-    flat = all(check["flat"] is not False for check in checks)
-    clean_stop = figures["shutdown"]["exit_code"] == 0
-    return 0 if audit_ok and flat and clean_stop else 1
+    return run_benchmark("soak", body, (SoakError, StartError, RuntimeError))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -25,24 +24,16 @@ import pydantic
 from yarl import URL
 
 from connectors.batching import fetch_in_batches
-from connectors.errors import SourceBadResponse, SourceError, SourceTimeout, SourceUnavailable
+from connectors.bounded_call import CallLimits, HttpAnswer, bounded_call
+from connectors.errors import SourceBadResponse, SourceError, SourceUnavailable
 from connectors.protocol import FetchResult
 from connectors.records import BatchResponse, RegistryHealth, SubjectRecord
-from connectors.retry import retry_after_s
 from connectors.settings import ConnectorSettings
 
 log = logging.getLogger(__name__)
 
-_CHUNK = 64 * 1024
 _SKIPPED_HEADERS = ("User-Agent",)
 """Registries have no use for aiohttp's User-Agent; not building it is one less header per call."""
-
-
-class _Answer(NamedTuple):
-    status: int
-    body: bytes
-    retry_after: float | None
-    """The `Retry-After` of a 429 or 5xx answer, in seconds."""
 
 
 class HttpConnector:
@@ -64,8 +55,12 @@ class HttpConnector:
         self._base_url = str(settings.base_url).rstrip("/")
         # The total is enforced by `asyncio.timeout` around the whole call (slot wait included);
         # aiohttp keeps only the connect timeout, so each call arms one timer, not two.
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_s)
-        self._slots = asyncio.Semaphore(settings.max_connections)
+        self._limits = CallLimits(
+            settings.timeout_s,
+            asyncio.Semaphore(settings.max_connections),
+            settings.max_response_bytes,
+            aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_s),
+        )
 
     @property
     def department(self) -> str:
@@ -128,59 +123,20 @@ class HttpConnector:
                 )
         return results
 
-    async def _request(self, method: str, path: str, body: bytes | None = None) -> _Answer:
-        """One call, bounded as a whole (waiting for a slot included) by the total timeout.
-
-        At most `max_connections` calls to this registry are in flight at once, so a slow
-        registry cannot take every connection of the shared session from the others.
-        """
+    async def _request(self, method: str, path: str, body: bytes | None = None) -> HttpAnswer:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            async with (
-                asyncio.timeout(self._settings.timeout_s),
-                self._slots,
-                self._session.request(
-                    method,
-                    URL(self._base_url + path, encoded=True),
-                    data=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                    skip_auto_headers=_SKIPPED_HEADERS,
-                ) as response,
-            ):
-                status = response.status
-                retry_after = None
-                if status == 429 or status >= 500:
-                    retry_after = retry_after_s(response.headers.get("Retry-After"))
-                return _Answer(status, await self._read_capped(response), retry_after)
-        except TimeoutError as exc:
-            raise SourceTimeout(
-                self._department, f"did not answer within {self._settings.timeout_s:g} s"
-            ) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            # Refused, reset, or cut off mid-body: the read can safely be asked again.
-            raise SourceUnavailable(self._department, "could not be reached") from exc
-        except aiohttp.ClientError as exc:
-            raise SourceUnavailable(
-                self._department, "failed at the HTTP level", retryable=False
-            ) from exc
-
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        """Read the body, refusing one larger than the configured cap before it fills memory."""
-        cap = self._settings.max_response_bytes
-        declared = response.content_length
-        if declared is not None:
-            if declared > cap:
-                raise SourceBadResponse(self._department, "sent a response larger than allowed")
-            return await response.read()  # aiohttp reads exactly Content-Length bytes
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            body += chunk
-            if len(body) > cap:
-                raise SourceBadResponse(self._department, "sent a response larger than allowed")
-        return bytes(body)
+        return await bounded_call(
+            self._session,
+            method,
+            URL(self._base_url + path, encoded=True),
+            self._limits,
+            source=self._department,
+            data=body,
+            headers=headers,
+            skip_auto_headers=_SKIPPED_HEADERS,
+        )
 
     def _decode(self, body: bytes) -> object:
         try:
@@ -206,7 +162,7 @@ class HttpConnector:
             raise SourceBadResponse(self._department, "answered for a different subject")
         return record
 
-    def _unexpected_status(self, answer: _Answer) -> SourceError:
+    def _unexpected_status(self, answer: HttpAnswer) -> SourceError:
         """5xx: retryable (after its `Retry-After`, if any); 429: retryable only with a
         `Retry-After` saying when; any other status is a bad response, never retried."""
         status = answer.status

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -38,6 +38,7 @@ from pydantic.alias_generators import to_camel
 from yarl import URL
 
 from connectors.batching import fetch_in_batches
+from connectors.bounded_call import CallLimits, HttpAnswer, bounded_call
 from connectors.errors import (
     SourceBadResponse,
     SourceError,
@@ -55,7 +56,6 @@ from connectors.records import (
     RecordModel,
     SubjectRecord,
 )
-from connectors.retry import retry_after_s
 from connectors.settings import UpstreamSettings
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ REPORTS_DEPARTMENT = "credit_agency"
 LISTS = "lists"
 GRADES = "grades"
 NAME = "name"
-_CHUNK = 64 * 1024
 _MAX_MESSAGE = 200
 _HELD = frozenset({SourceState.OK, SourceState.STALE})
 _STATE_OF_CODE = {
@@ -79,13 +78,6 @@ _STATE_OF_CODE = {
 _UNAVAILABLE_CODES = frozenset({"RATE_LIMITED", "AUDIT_UNAVAILABLE", "INTERNAL"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 M = TypeVar("M", bound=RecordModel)
-
-
-class _Reply(NamedTuple):
-    status: int
-    body: bytes
-    retry_after: float | None
-    """The `Retry-After` of a 429 or 5xx answer, in seconds."""
 
 
 def section_field(department: str) -> str:
@@ -176,8 +168,12 @@ class UpstreamConnector:
         self._department_set = frozenset(self._departments)
         self._url = URL(str(settings.url))
         self._health_url = self._url.join(URL("healthz"))
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_s)
-        self._slots = asyncio.Semaphore(settings.max_connections)
+        self._limits = CallLimits(
+            settings.timeout_s,
+            asyncio.Semaphore(settings.max_connections),
+            settings.max_response_bytes,
+            aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_s),
+        )
         self._queries: dict[UpstreamParts, str] = {}
 
     @property
@@ -218,7 +214,9 @@ class UpstreamConnector:
         try:
             async with (
                 asyncio.timeout(self._settings.timeout_s),
-                self._session.get(self._health_url, timeout=self._timeout) as response,
+                self._session.get(
+                    self._health_url, timeout=self._limits.client_timeout
+                ) as response,
             ):
                 return response.status == 200
         except (TimeoutError, aiohttp.ClientError):
@@ -421,7 +419,7 @@ class UpstreamConnector:
             exc.error_count(),
         )
 
-    async def _post(self, payload: bytes, token: str, request_id: str | None) -> _Reply:
+    async def _post(self, payload: bytes, token: str, request_id: str | None) -> HttpAnswer:
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json",
@@ -429,43 +427,18 @@ class UpstreamConnector:
         }
         if request_id is not None:
             headers["X-Request-Id"] = request_id
-        try:
-            async with (
-                asyncio.timeout(self._settings.timeout_s),
-                self._slots,
-                self._session.post(
-                    self._url, data=payload, headers=headers, timeout=self._timeout
-                ) as response,
-            ):
-                status = response.status
-                retry_after = None
-                if status == 429 or status >= 500:
-                    retry_after = retry_after_s(response.headers.get("Retry-After"))
-                return _Reply(status, await self._read_capped(response), retry_after)
-        except TimeoutError as exc:
-            raise self._error(
-                SourceState.TIMEOUT, f"did not answer within {self._settings.timeout_s:g} s"
-            ) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise self._error(SourceState.ERROR, "could not be reached", retryable=True) from exc
-        except aiohttp.ClientError as exc:
-            raise self._error(SourceState.ERROR, "failed at the HTTP level") from exc
+        return await bounded_call(
+            self._session,
+            "POST",
+            self._url,
+            self._limits,
+            source=self._key,
+            kind="gateway",
+            data=payload,
+            headers=headers,
+        )
 
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        cap = self._settings.max_response_bytes
-        declared = response.content_length
-        if declared is not None:
-            if declared > cap:
-                raise self._error(SourceState.BAD_RESPONSE, "sent a response larger than allowed")
-            return await response.read()
-        body = bytearray()
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            body += chunk
-            if len(body) > cap:
-                raise self._error(SourceState.BAD_RESPONSE, "sent a response larger than allowed")
-        return bytes(body)
-
-    def _decode(self, reply: _Reply) -> dict[str, Any]:
+    def _decode(self, reply: HttpAnswer) -> dict[str, Any]:
         try:
             document = orjson.loads(reply.body)
         except orjson.JSONDecodeError as exc:
@@ -474,7 +447,7 @@ class UpstreamConnector:
             raise self._status_error(reply, "sent an answer of the wrong shape")
         return document
 
-    def _status_error(self, reply: _Reply, otherwise: str) -> SourceError:
+    def _status_error(self, reply: HttpAnswer, otherwise: str) -> SourceError:
         status = reply.status
         if status == 429 or status >= 500:
             return self._unavailable(reply, f"answered HTTP {status}")
@@ -482,7 +455,7 @@ class UpstreamConnector:
             return self._error(SourceState.BAD_RESPONSE, f"answered HTTP {status} unexpectedly")
         return self._error(SourceState.BAD_RESPONSE, otherwise)
 
-    def _refusal(self, reply: _Reply, errors: list[dict[str, Any]]) -> SourceError:
+    def _refusal(self, reply: HttpAnswer, errors: list[dict[str, Any]]) -> SourceError:
         """Why the lower gateway gave no data at all, from its first error."""
         status = reply.status
         first = errors[0] if errors else None
@@ -499,7 +472,7 @@ class UpstreamConnector:
             return self._error(state, f"refused the lookup ({described})")
         return self._error(SourceState.ERROR, f"rejected the query ({described})")
 
-    def _unavailable(self, reply: _Reply, detail: str) -> SourceError:
+    def _unavailable(self, reply: HttpAnswer, detail: str) -> SourceError:
         """A 5xx is worth asking again (after its `Retry-After`, if any); a 429 only when it
         says when; any other status (an error code on a 200) is not."""
         retryable = reply.status >= 500 or (reply.status == 429 and reply.retry_after is not None)

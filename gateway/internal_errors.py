@@ -41,6 +41,22 @@ def new_request_id(given: str | None) -> str:
     return given if given is not None and _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
+class TrackedSend:
+    """`send`, remembering whether the response has started: once it has, no other answer can
+    be sent in its place (the wrappers that answer a failed request need to know)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
 class InternalErrors:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,16 +67,9 @@ class InternalErrors:
             return
         request_id = new_request_id(Headers(scope=scope).get("x-request-id"))
         scope.setdefault("state", {})[REQUEST_ID_KEY] = request_id
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
             log.error(
                 "internal error in request %s (%s %s): %s raised at %s",
@@ -70,7 +79,7 @@ class InternalErrors:
                 type(exc).__name__,
                 where_raised(exc),
             )
-            if started:  # too late for another answer; the server closes the connection
+            if tracked.started:  # too late for another answer; the server closes the connection
                 return
             body = request_error(
                 ErrorCode.INTERNAL,

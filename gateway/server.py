@@ -11,10 +11,10 @@ import asyncio
 import orjson
 import uvicorn
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import request_error
-from gateway.internal_errors import REQUEST_ID_KEY, new_request_id
+from gateway.internal_errors import REQUEST_ID_KEY, TrackedSend, new_request_id
 from gateway.settings import Settings
 from resolvers.errors import ErrorCode
 
@@ -86,20 +86,13 @@ class AnswerCutRequests:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self._app(scope, receive, send_tracked)
+            await self._app(scope, receive, tracked)
         except asyncio.CancelledError:
             # Swallowed on purpose: the task being cancelled is this request's own, and ending it
             # here, answered, is what the cancellation asked for.
-            if not started:
+            if not tracked.started:
                 await send_cut_answer(scope, send)
 
 
