@@ -52,6 +52,9 @@ class NoAudit:
     async def record(self, events: Sequence[object]) -> list[object]:
         return []
 
+    async def commit(self, events: Sequence[object]) -> None:
+        return None
+
 
 def without_audit(app: Starlette) -> None:
     """Access control as shipped, an audit that records nothing: what the audit alone costs."""

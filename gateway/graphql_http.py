@@ -123,7 +123,7 @@ async def graphql_endpoint(request: Request) -> Response:
     events = audit_events(context, audited_plan, request_id, denied_lookups)
     if events:
         try:
-            await services.audit.record(events)
+            await services.audit.commit(events)
         except AuditUnavailable:
             log.error("request %s: audit unavailable; %d lookups refused", request_id, len(events))
             body = request_error(

@@ -1,6 +1,6 @@
 """The tamper-evident audit log: one hash-chained entry per subject looked up.
 
-The request path builds `AuditEvent`s and awaits `AuditLog.record(events)` before it answers;
+The request path builds `AuditEvent`s and awaits `AuditLog.commit(events)` before it answers;
 `AuditUnavailable` means the lookup must fail with `AUDIT_UNAVAILABLE` and return no data.
 `verify` walks the chain; `usage_report` aggregates it; `cli` mounts both on the console script.
 """

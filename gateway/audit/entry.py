@@ -268,12 +268,13 @@ def link_events(events: Sequence[SerialisedEvent], head_seq: int, head_hash: str
     return links
 
 
-def chained(events: Sequence[SerialisedEvent], links: Sequence[Link]) -> list[AuditEntry]:
+def chained(events: Sequence[AuditEvent], links: Sequence[Link]) -> list[AuditEntry]:
     """The committed entries (`model_construct`: the events were validated when they were made,
-    and the links computed from them)."""
+    and the links computed from them). Built only for callers that read them: at ~15 us each,
+    more than the rest of an append costs on the event loop."""
     return [
         AuditEntry.model_construct(
-            **event.event.__dict__, seq=link.seq, prev_hash=link.prev_hash, hash=link.hash
+            **event.__dict__, seq=link.seq, prev_hash=link.prev_hash, hash=link.hash
         )
         for event, link in zip(events, links, strict=True)
     ]
@@ -282,7 +283,7 @@ def chained(events: Sequence[SerialisedEvent], links: Sequence[Link]) -> list[Au
 def chain_events(events: Sequence[AuditEvent], head_seq: int, head_hash: str) -> list[AuditEntry]:
     """The entries `events` become after the chain's head (serialise, link, build)."""
     serialised = [serialise(event) for event in events]
-    return chained(serialised, link_events(serialised, head_seq, head_hash))
+    return chained(events, link_events(serialised, head_seq, head_hash))
 
 
 def entry_from_row(seq: int, prev_hash: str, hash_: str, content: str | bytes) -> AuditEntry:

@@ -21,9 +21,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from gateway.audit.entry import AuditEntry, AuditEvent
+from gateway.audit.entry import AuditEntry, AuditEvent, chained
 from gateway.audit.errors import AuditOverloaded, AuditUnavailable
 from gateway.audit.store import AuditStore
 
@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class _Waiter:
     events: Sequence[AuditEvent]
-    future: asyncio.Future[list[AuditEntry]] = field(repr=False)
+    future: asyncio.Future[list[AuditEntry] | None] = field(repr=False)
+    entries: bool
+    """Whether the caller reads the committed entries (`record`) or only waits (`commit`)."""
 
 
 class AuditLog:
@@ -114,6 +116,19 @@ class AuditLog:
         """
         if not events:
             return []
+        entries = await self._enqueue(events, entries=True)
+        assert entries is not None
+        return entries
+
+    async def commit(self, events: Sequence[AuditEvent]) -> None:
+        """`record` for a caller that does not read the entries (the request path): returns, or
+        raises, exactly when `record` would, without building them."""
+        if events:
+            await self._enqueue(events, entries=False)
+
+    async def _enqueue(
+        self, events: Sequence[AuditEvent], *, entries: bool
+    ) -> list[AuditEntry] | None:
         if self._writer is None or self._closing or self._broken is not None:
             state = "closed" if self._closing else "stopped" if self._broken else "not started"
             raise AuditUnavailable(f"the audit log is {state}; the lookup was not recorded")
@@ -122,8 +137,8 @@ class AuditLog:
                 f"audit backlog full: {self._pending_entries} entries waiting to be committed, "
                 f"{len(events)} more would exceed max_pending={self._max_pending}"
             )
-        future: asyncio.Future[list[AuditEntry]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Waiter(tuple(events), future))
+        future: asyncio.Future[list[AuditEntry] | None] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Waiter(tuple(events), future, entries))
         self._pending_entries += len(events)
         self._wakeup.set()
         # No shield needed: the future is this caller's alone, so a cancelled caller cancels only
@@ -176,15 +191,15 @@ class AuditLog:
         starts, so a waiter never waits longer than about three timeouts in all.
         """
         events = [event for waiter in batch for event in waiter.events]
-        append = asyncio.create_task(self._store.append(events), name="audit-log-append")
+        append = asyncio.create_task(self._store.append_links(events), name="audit-log-append")
         try:
             await asyncio.wait({append}, timeout=self._commit_timeout_s)
             if not append.done():
                 append.cancel()
                 raise TimeoutError(f"commit not done within {self._commit_timeout_s} s")
-            entries = append.result()
-            if len(entries) != len(events):
-                raise RuntimeError(f"store returned {len(entries)} entries for {len(events)}")
+            links = append.result()
+            if len(links) != len(events):
+                raise RuntimeError(f"store returned {len(links)} links for {len(events)}")
         except Exception as exc:
             self.failures += 1
             log.error(
@@ -211,7 +226,9 @@ class AuditLog:
             for waiter in batch:
                 end = start + len(waiter.events)
                 if not waiter.future.done():
-                    waiter.future.set_result(entries[start:end])
+                    waiter.future.set_result(
+                        chained(waiter.events, links[start:end]) if waiter.entries else None
+                    )
                 start = end
             return True
         finally:
@@ -227,7 +244,7 @@ class AuditLog:
             waiter.future.set_exception(error)
 
 
-def _retrieve(future: asyncio.Future[list[AuditEntry]]) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's outcome as seen once nobody awaits it any more (a cancelled caller's, an
     abandoned append), so asyncio does not log "exception was never retrieved" for a failure the
     writer already logged once."""

@@ -26,11 +26,9 @@ from asyncpg.pool import PoolConnectionProxy
 
 from gateway.audit.entry import (
     GENESIS_HASH,
-    AuditEntry,
     AuditEvent,
     Link,
     SerialisedEvent,
-    chained,
     iso_utc,
     link_events,
     serialise,
@@ -131,7 +129,7 @@ class PostgresAuditStore(BaseAuditStore):
         if pool is not None:
             await pool.close()
 
-    async def append(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    async def append_links(self, events: Sequence[AuditEvent]) -> list[Link]:
         if not events:
             return []
         pool = self._connected()
@@ -143,7 +141,7 @@ class PostgresAuditStore(BaseAuditStore):
                 head = ChainHead(0, GENESIS_HASH) if row is None else ChainHead(row[0], row[1])
                 links = link_events(serialised, head.seq, head.hash)
                 await conn.executemany(self._insert_sql, list(map(_row, serialised, links)))
-        return chained(serialised, links)
+        return links
 
     async def head(self) -> ChainHead:
         pool = self._connected()

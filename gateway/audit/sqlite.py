@@ -33,11 +33,9 @@ from typing import Any, TypeVar
 
 from gateway.audit.entry import (
     GENESIS_HASH,
-    AuditEntry,
     AuditEvent,
     Link,
     SerialisedEvent,
-    chained,
     iso_utc,
     link_events,
     serialise,
@@ -121,7 +119,7 @@ class SqliteAuditStore(BaseAuditStore):
             finally:
                 thread.shutdown(wait=False)
 
-    async def append(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+    async def append_links(self, events: Sequence[AuditEvent]) -> list[Link]:
         if not events:
             return []
 
@@ -150,7 +148,7 @@ class SqliteAuditStore(BaseAuditStore):
         except asyncio.CancelledError:
             abandoned.set()
             raise
-        return chained(serialised, links)
+        return links
 
     async def head(self) -> ChainHead:
         with self._errors("read the head"):

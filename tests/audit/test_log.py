@@ -13,7 +13,7 @@ from typing import Self
 import asyncpg
 import pytest
 
-from gateway.audit.entry import AuditEntry, AuditEvent
+from gateway.audit.entry import AuditEntry, AuditEvent, Link, chained
 from gateway.audit.errors import AuditOverloaded, AuditStoreError, AuditUnavailable
 from gateway.audit.log import AuditLog
 from gateway.audit.postgres import advisory_lock_key
@@ -51,6 +51,9 @@ class Instrumented:
         await self.inner.close()
 
     async def append(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        return chained(events, await self.append_links(events))
+
+    async def append_links(self, events: Sequence[AuditEvent]) -> list[Link]:
         self.batches.append(len(events))
         self.entered.set()
         await self.gate.wait()
@@ -59,7 +62,7 @@ class Instrumented:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionResetError("connection to the audit database lost")
-        return await self.inner.append(events)
+        return await self.inner.append_links(events)
 
     async def head(self) -> ChainHead:
         return await self.inner.head()
@@ -113,6 +116,39 @@ async def test_concurrent_lookups_share_few_transactions(counted: Instrumented) 
     assert report.ok
     assert report.count == 200
     assert log.commits == len(counted.batches)
+
+
+async def test_commit_shares_batches_with_record_and_builds_no_entries(
+    counted: Instrumented,
+) -> None:
+    """The request path's `commit` waits for the same durable commit as `record`, in the same
+    batches, and the entries it skips building are in the chain all the same."""
+    async with AuditLog(counted) as log:
+        counted.gate.clear()
+        held = asyncio.create_task(log.record([event(0)]))
+        await counted.entered.wait()
+        committed = [asyncio.create_task(log.commit([event(i)])) for i in range(1, 6)]
+        recorded = asyncio.create_task(log.record(events(2, start=6)))
+        await asyncio.sleep(0.01)
+        assert not any(task.done() for task in committed)  # waiting for their commit
+        counted.gate.set()
+        await asyncio.gather(*committed)
+        assert all(task.result() is None for task in committed)
+        assert [e.seq for e in await recorded] == [7, 8]
+        await held
+        await log.commit([])  # nothing to wait for
+    assert counted.batches == [1, 7]
+    assert await _seqs(counted) == list(range(1, 9))
+    assert (await verify(counted)).ok
+
+
+async def test_commit_fails_like_record_when_the_store_fails(counted: Instrumented) -> None:
+    async with AuditLog(counted) as log:
+        counted.fail_next = 1
+        with pytest.raises(AuditUnavailable):
+            await log.commit([event(1)])
+        await log.commit([event(2)])
+    assert [e.request_id async for e in counted.iter_entries()] == ["req-00002"]
 
 
 async def test_lookups_arriving_during_a_commit_form_the_next_batch(

@@ -100,7 +100,7 @@ async def test_no_audit_no_data(
     async def broken(events: Any) -> Any:
         raise AuditStoreError("disk full")
 
-    monkeypatch.setattr(gateway.services.audit.store, "append", broken)
+    monkeypatch.setattr(gateway.services.audit.store, "append_links", broken)
     response = await gateway.post({"query": QUERY, "variables": {"id": samples["clean"]}})
     assert response.status_code == 503
     body = response.json()
