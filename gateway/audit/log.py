@@ -191,15 +191,14 @@ class AuditLog:
         starts, so a waiter never waits longer than about three timeouts in all.
         """
         events = [event for waiter in batch for event in waiter.events]
-        append = asyncio.create_task(self._store.append_links(events), name="audit-log-append")
+        answered: list[bool] = []  # `_append` answered the waiters (and released their count)
+        append = asyncio.create_task(self._append(batch, events, answered), name="audit-log-append")
         try:
             await asyncio.wait({append}, timeout=self._commit_timeout_s)
             if not append.done():
                 append.cancel()
                 raise TimeoutError(f"commit not done within {self._commit_timeout_s} s")
-            links = append.result()
-            if len(links) != len(events):
-                raise RuntimeError(f"store returned {len(links)} links for {len(events)}")
+            append.result()
         except Exception as exc:
             self.failures += 1
             log.error(
@@ -222,17 +221,32 @@ class AuditLog:
             raise
         else:
             self.commits += 1
-            start = 0
-            for waiter in batch:
-                end = start + len(waiter.events)
-                if not waiter.future.done():
-                    waiter.future.set_result(
-                        chained(waiter.events, links[start:end]) if waiter.entries else None
-                    )
-                start = end
             return True
         finally:
-            self._pending_entries -= len(events)
+            if not answered:
+                self._pending_entries -= len(events)
+
+    async def _append(
+        self, batch: list[_Waiter], events: list[AuditEvent], answered: list[bool]
+    ) -> None:
+        """Append the batch and answer its waiters as soon as the store returns, in this task:
+        under load every hand-over between tasks waits for a whole turn of a busy event loop,
+        and the writer, which enforces the deadline, only wakes once this task has ended. (If
+        the writer cancelled it first, the cancellation arrives at the await, before any waiter
+        is answered, and the writer fails them all.)"""
+        links = await self._store.append_links(events)
+        if len(links) != len(events):
+            raise RuntimeError(f"store returned {len(links)} links for {len(events)}")
+        self._pending_entries -= len(events)  # before a waiter, answered, can add more
+        answered.append(True)
+        start = 0
+        for waiter in batch:
+            end = start + len(waiter.events)
+            if not waiter.future.done():
+                waiter.future.set_result(
+                    chained(waiter.events, links[start:end]) if waiter.entries else None
+                )
+            start = end
 
     @staticmethod
     def _fail(waiters: list[_Waiter], cause: BaseException) -> None:
