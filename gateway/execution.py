@@ -189,6 +189,7 @@ class Executor:
             is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
         )
         result = outcome if isinstance(outcome, ExecutionResult) else await outcome
+        await context.settled()  # what the audit reads of the lookups is final
         errors = [*(result.errors or []), *fill_denied(result.data, plan)]
         # Variables that do not coerce give no data and errors without a path; a field's have one.
         executed = result.data is not None or any(error.path is not None for error in errors)

@@ -87,6 +87,7 @@ class RequestContext:
     """When every upstream call of this request must have ended (`[graphql] deadline_s` after
     the request arrived); `None`: only the connectors' own timeouts bound it."""
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
+    _loading: list[asyncio.Future[SourceOutcome]] = field(default_factory=list)
     _ahead: list[asyncio.Task[list[SourceOutcome]]] = field(default_factory=list)
     _upstream_loaders: dict[
         tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
@@ -113,6 +114,35 @@ class RequestContext:
             if fetch:
                 missing.append((department, fetch))
         return missing
+
+    def cached(self, wanted: Iterable[tuple[str, Sequence[str]]]) -> bool:
+        """Whether a fresh record of every (department, ids) pair is cached: nothing to wait for
+        but one loop turn of the loaders."""
+        return all(self.sources[d].fresh(i) for d, ids in wanted for i in ids)
+
+    def start_loads(
+        self, wanted: Iterable[tuple[str, Sequence[str]]]
+    ) -> dict[tuple[str, str], asyncio.Future[SourceOutcome]]:
+        """The loads of (department, ids) pairs, started (batched as `load` batches them) but not
+        waited for: each outcome as its own future, for resolvers that use each as it arrives.
+        `settled` waits for every one of them."""
+        futures: dict[tuple[str, str], asyncio.Future[SourceOutcome]] = {}
+        for department, ids in wanted:
+            loader = self._loader(department)
+            for subject_id in ids:
+                future = loader.load(subject_id)
+                assert isinstance(future, asyncio.Future)
+                futures[(department, subject_id)] = future
+        self._loading.extend(futures.values())
+        return futures
+
+    async def settled(self) -> None:
+        """Wait for every load started by `start_loads` to end (each ends by the request's
+        deadline): what the audit reads of this request must be final. Waiting does not cancel
+        them, nor raise their failures (they are outcomes)."""
+        loading = [future for future in self._loading if not future.done()]
+        if loading:
+            await asyncio.wait(loading)
 
     def prefetch(self, missing: Iterable[tuple[str, list[str]]]) -> None:
         """Start loading, now, records a resolver of this request is about to ask for

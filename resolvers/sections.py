@@ -5,23 +5,25 @@ attributes by the GraphQL layer, with no resolver per leaf. A department that fa
 `SourceError`, so its section is `null` with the error at its path while the others resolve.
 Records lower-level gateways gave for the department are merged in (resolvers/federation.py); a
 lower gateway that failed shows only in its `sources` row.
-Everything here is synchronous: the data was loaded by the subject resolver.
+Everything here is synchronous over loaded data: a field whose department is still loading waits
+for it first (`when_loaded`, resolvers/loading.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from connectors.errors import SourceError
 from connectors.records import CreditReport, Grade, ListCategory, ListEntry, SubjectRecord
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.federation import merged_record, upstream_sections
+from resolvers.loading import when_loaded
 from resolvers.masking import masked_record
 from resolvers.outcome import SourceOutcome
 from resolvers.public_view import public_entries, public_record
 from resolvers.subject import SubjectRef
 
-SectionResolver = Callable[[SubjectRef], SubjectRecord | None]
+SectionResolver = Callable[[SubjectRef], SubjectRecord | Awaitable[SubjectRecord | None] | None]
 
 _LIST_ORDER = {ListCategory.BLACK: 0, ListCategory.WATCH: 1, ListCategory.RED: 2}
 
@@ -54,7 +56,7 @@ def section_resolver(department: str) -> SectionResolver:
         return record
 
     resolve.__name__ = f"resolve_{department}"
-    return resolve
+    return when_loaded(resolve, department)
 
 
 def record_or_raise(outcome: SourceOutcome) -> SubjectRecord | None:

@@ -9,7 +9,7 @@ task or awaiting anything per field. That keeps the sections concurrent by const
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,6 +23,7 @@ from resolvers.catalogue import Matter
 from resolvers.context import RequestContext
 from resolvers.errors import CodedError, ErrorCode
 from resolvers.identifiers import SubjectId, SubjectKind, parse_subject_id
+from resolvers.loading import LoadingOutcomes
 from resolvers.lookups import Lookup, LookupOutcome, OfficerLookup
 from resolvers.masking import mask_id_number, mask_name
 from resolvers.outcome import SourceOutcome
@@ -197,13 +198,33 @@ async def _load(
     plan = _LoadPlan.of(context, selection, purpose)
     used, asks = plan.used, plan.asks
     plans = [plan.consulted(subject.kind) for subject in subjects]
-    loaded = await context.load(
-        _wanted(plan, subjects, plans).items(),
-        asks.items(),
-        [s.value for s in subjects],
-        purpose.id if purpose is not None else None,
-    )
-    officers = await _load_officers(context, subjects, loaded, plan.measure_matters)
+    wanted = _wanted(plan, subjects, plans)
+    officers: dict[str, tuple[Officer, ...]] = {}
+    outcomes: Callable[[SubjectId, tuple[str, ...]], Mapping[str, SourceOutcome]]
+    if not asks and not plan.measure_matters and not context.cached(wanted.items()):
+        # Departments still to be fetched: the subjects are handed on now, each section
+        # completed as its department answers (resolvers/loading.py). Lower-level gateways and
+        # joint measures (whose officers depend on loaded records) wait for everything.
+        started = context.start_loads(wanted.items())
+
+        def outcomes(subject: SubjectId, consulted: tuple[str, ...]) -> LoadingOutcomes:
+            return LoadingOutcomes({d: started[(d, subject.value)] for d in consulted})
+
+    else:
+        loaded = await context.load(
+            wanted.items(),
+            asks.items(),
+            [s.value for s in subjects],
+            purpose.id if purpose is not None else None,
+        )
+        officers = await _load_officers(context, subjects, loaded, plan.measure_matters)
+
+        def outcomes(subject: SubjectId, consulted: tuple[str, ...]) -> dict[str, SourceOutcome]:
+            return {
+                **{department: loaded[(department, subject.value)] for department in consulted},
+                **{key: loaded[(key, subject.value)] for key in asks},
+            }
+
     mask = not context.principal.may_see_pii
     public_view = context.principal.is_public
     upstream_departments = frozenset(d for parts in asks.values() for d in parts.departments)
@@ -211,10 +232,7 @@ async def _load(
         SubjectRef(
             _shown_id(subject, mask),
             subject.kind,
-            {
-                **{department: loaded[(department, subject.value)] for department in consulted},
-                **{key: loaded[(key, subject.value)] for key in asks},
-            },
+            outcomes(subject, consulted),
             name_sources,
             mask,
             public_view,

@@ -10,6 +10,7 @@ from resolvers import joint_measures as measure_resolvers
 from resolvers import sections as section_resolvers
 from resolvers import sources as source_resolvers
 from resolvers import subject as subject_resolvers
+from resolvers.loading import when_loaded
 from schema.enums import SourceState, SubjectKind
 from schema.measures import MeasureEvaluation
 from schema.records import CreditGrade, ListEntry
@@ -69,7 +70,7 @@ class Subject:
     )
     kind: SubjectKind = strawberry.field(description="Kind of subject, derived from the id.")
     name = strawberry.field(
-        resolver=subject_resolvers.resolve_name,
+        resolver=when_loaded(subject_resolvers.resolve_name),
         description="Name: as registered with market regulation for organisations.",
     )
     environment = strawberry.field(
@@ -123,7 +124,7 @@ class Subject:
         description="Dishonest judgment debtor records; null if none or if the registry failed.",
     )
     lists = strawberry.field(
-        resolver=section_resolvers.resolve_lists,
+        resolver=when_loaded(section_resolvers.resolve_lists),
         graphql_type=list[ListEntry],
         description=(
             "Entries on black, watch and red lists of every department consulted, black first. "
@@ -131,12 +132,12 @@ class Subject:
         ),
     )
     grades = strawberry.field(
-        resolver=section_resolvers.resolve_grades,
+        resolver=when_loaded(section_resolvers.resolve_grades),
         graphql_type=list[CreditGrade],
         description="Credit grades of every department consulted.",
     )
     reports = strawberry.field(
-        resolver=section_resolvers.resolve_reports,
+        resolver=when_loaded(section_resolvers.resolve_reports),
         graphql_type=list[CreditReport],
         description=(
             "Credit reports from the credit office and credit service agencies, valid ones first, "
@@ -145,7 +146,7 @@ class Subject:
         ),
     )
     joint_measures = strawberry.field(
-        resolver=measure_resolvers.resolve_joint_measures,
+        resolver=when_loaded(measure_resolvers.resolve_joint_measures),
         graphql_type=MeasureEvaluation | None,
         description=(
             "The joint reward and punishment measures that apply to the subject in a matter "
@@ -154,7 +155,7 @@ class Subject:
         ),
     )
     sources = strawberry.field(
-        resolver=source_resolvers.resolve_sources,
+        resolver=when_loaded(source_resolvers.resolve_sources),
         graphql_type=list[SourceStatus],
         description="One row per department consulted for this subject by this query.",
     )

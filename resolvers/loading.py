@@ -1,0 +1,92 @@
+"""A subject's department outcomes while they are still arriving, and resolvers that wait for them.
+
+A cold profile's departments answer one after another, about a millisecond apart (their requests
+leave one after another from one event loop). Completing each section as its department answers
+puts that work in the gaps between the answers, instead of completing every section after the
+last one: a section field waits for its own department only, and every field that reads several
+(`name`, `lists`, `grades`, `sources`, ...) waits for all. A subject whose records are all cached
+is built from finished outcomes, and its fields stay plain synchronous functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+from connectors.errors import SourceState
+from resolvers.outcome import SourceOutcome
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class LoadingOutcomes(Mapping[str, SourceOutcome]):
+    """Per department consulted, in section order: its outcome once its load has ended.
+
+    Reading a department still loading is a bug (`asyncio.InvalidStateError`): a resolver waits
+    first (`when_loaded`). A load that failed on the gateway's own path (a bug, not the
+    registry's failure) reads as that department's `ERROR` outcome, as `RequestContext.load`
+    reports it."""
+
+    __slots__ = ("_futures",)
+
+    def __init__(self, futures: Mapping[str, asyncio.Future[SourceOutcome]]) -> None:
+        self._futures = futures
+
+    def __getitem__(self, department: str) -> SourceOutcome:
+        future = self._futures[department]
+        error = future.exception()  # raises while loading, or if the load was cancelled
+        if error is None:
+            return future.result()
+        if not isinstance(error, Exception):
+            raise error
+        return SourceOutcome(department, SourceState.ERROR, error=error)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._futures)
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def loading(self, department: str | None = None) -> list[asyncio.Future[SourceOutcome]]:
+        """The loads still running: of `department` (if consulted), or of every department."""
+        if department is not None:
+            future = self._futures.get(department)
+            return [future] if future is not None and not future.done() else []
+        return [future for future in self._futures.values() if not future.done()]
+
+
+def when_loaded(
+    resolver: Callable[P, T], department: str | None = None
+) -> Callable[P, T | Awaitable[T]]:
+    """`resolver` of a `Subject` field, run once the outcomes it reads have arrived: those of
+    `department`, or of every department consulted. With nothing left loading it runs at once,
+    synchronously, as before; otherwise graphql-core gets an awaitable and completes the field
+    when it resolves. The root is the resolver's first argument (strawberry passes it by name)."""
+
+    @functools.wraps(resolver)
+    def resolve(*args: P.args, **kwargs: P.kwargs) -> T | Awaitable[T]:
+        root = kwargs["root"] if "root" in kwargs else args[0]
+        outcomes = getattr(root, "outcomes", None)
+        if isinstance(outcomes, LoadingOutcomes):
+            loading = outcomes.loading(department)
+            if loading:
+                return _after(loading, resolver, *args, **kwargs)
+        return resolver(*args, **kwargs)
+
+    return resolve
+
+
+async def _after(
+    loading: list[asyncio.Future[SourceOutcome]],
+    resolver: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> T:
+    # `wait`, not `gather`: the loads are shared by every field of the subject (and the audit),
+    # so one field's cancellation must not cancel them, and their failures are read as
+    # outcomes, not raised here.
+    await asyncio.wait(loading)
+    return resolver(*args, **kwargs)
