@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -21,6 +21,7 @@ from connectors.errors import SourceState
 from connectors.records import today_in_china
 from connectors.upstream import UpstreamParts
 from resolvers.catalogue import Catalogue
+from resolvers.identifiers import SubjectId, parse_subject_id
 from resolvers.lookups import Lookup, OfficerLookup
 from resolvers.measures import Measure
 from resolvers.outcome import SourceOutcome
@@ -86,12 +87,24 @@ class RequestContext:
     deadline: Deadline | None = None
     """When every upstream call of this request must have ended (`[graphql] deadline_s` after
     the request arrived); `None`: only the connectors' own timeouts bound it."""
+    plans: dict[Hashable, object] = field(default_factory=dict)
+    """What this request planned to load, by what it was planned from: the query's cost, the
+    fetch ahead and the resolver plan the same `subject` field (resolvers/subject.py)."""
+    _subject_ids: dict[str, SubjectId] = field(default_factory=dict)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
     _loading: list[asyncio.Future[SourceOutcome]] = field(default_factory=list)
     _ahead: list[asyncio.Task[list[SourceOutcome]]] = field(default_factory=list)
     _upstream_loaders: dict[
         tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
     ] = field(default_factory=dict)
+
+    def subject_id(self, raw: str) -> SubjectId:
+        """`raw` validated (`parse_subject_id`): once per request, however often it is planned
+        (checking a unified social credit code costs ~20 us)."""
+        known = self._subject_ids.get(raw)
+        if known is None:
+            known = self._subject_ids[raw] = parse_subject_id(raw, self.today)
+        return known
 
     def extends_to_officers(self, measure_ids: Iterable[str]) -> bool:
         """Whether any of these measures also applies because of a company's officers."""

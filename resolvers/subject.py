@@ -106,7 +106,7 @@ async def resolve_subject(
     context = info.context
     purpose = _purpose(context, matter, [id])
     try:
-        parsed = parse_subject_id(id, context.today)
+        parsed = context.subject_id(id)
     except CodedError:
         context.lookups.append(Lookup(id, matter, LookupOutcome.INVALID))
         raise
@@ -132,7 +132,7 @@ async def resolve_subjects(
     parsed: list[SubjectId | CodedError] = []
     for raw in ids:
         try:
-            parsed.append(parse_subject_id(raw, context.today))
+            parsed.append(context.subject_id(raw))
         except CodedError as exc:
             parsed.append(exc)
     valid = [p for p in parsed if isinstance(p, SubjectId)]
@@ -195,7 +195,7 @@ async def _load(
     """Load what each subject consults: the sections asked for that the matter uses, and what
     the joint measures of each matter evaluated need (then, for companies, their legal
     representatives' records, when a measure extends to them)."""
-    plan = _LoadPlan.of(context, selection, purpose)
+    plan = _LoadPlan.planned(context, selection, purpose)
     used, asks = plan.used, plan.asks
     plans = [plan.consulted(subject.kind) for subject in subjects]
     wanted = _wanted(plan, subjects, plans)
@@ -287,12 +287,12 @@ def planned_loads(
     subjects: list[SubjectId] = []
     for raw in ids:
         try:
-            subjects.append(parse_subject_id(raw, context.today))
+            subjects.append(context.subject_id(raw))
         except CodedError:
             continue
     if not subjects:
         return []
-    plan = _LoadPlan.of(context, _Selection(fields, measure_matters), purpose)
+    plan = _LoadPlan.planned(context, _Selection(fields, measure_matters), purpose)
     plans = [plan.consulted(subject.kind) for subject in subjects]
     return [(d, ids) for d, ids in _wanted(plan, subjects, plans).items() if ids]
 
@@ -310,6 +310,17 @@ class _LoadPlan:
     measure_matters: list[Matter]
     for_measures: tuple[str, ...]
     asks: dict[str, UpstreamParts]
+
+    @classmethod
+    def planned(
+        cls, context: RequestContext, selection: _Selection, purpose: Matter | None
+    ) -> _LoadPlan:
+        """The plan, made once per request for each selection and matter (`of`)."""
+        key = (cls, selection, None if purpose is None else purpose.id)
+        plan = context.plans.get(key)
+        if not isinstance(plan, _LoadPlan):
+            plan = context.plans[key] = cls.of(context, selection, purpose)
+        return plan
 
     @classmethod
     def of(
@@ -365,14 +376,14 @@ def planned_records(
         purpose = context.catalogue.purpose(context.principal, matter)
     except CodedError:
         return 0
-    plan = _LoadPlan.of(context, _Selection(fields, measure_matters), purpose)
+    plan = _LoadPlan.planned(context, _Selection(fields, measure_matters), purpose)
     if not exact:
         most = max(len(plan.consulted(kind)[0]) for kind in SubjectKind)
         return len(ids) * (most + len(plan.asks))
     total = 0
     for raw in ids:
         try:
-            subject = parse_subject_id(raw, context.today)
+            subject = context.subject_id(raw)
         except CodedError:
             continue
         total += len(plan.consulted(subject.kind)[0]) + len(plan.asks)
