@@ -29,7 +29,7 @@ import asyncio
 import statistics
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -149,44 +149,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                             body = await r.read()
                             if r.status != 200 or b'"errors"' in body:
                                 raise RuntimeError(f"{mode}: warm-up failed: {body[:300]!r}")
-            runs = []
-            if args.side_by_side:
-                for round_no in range(1, rounds + 1):
-                    runs += await asyncio.gather(
-                        *(
-                            drive(
-                                mode,
-                                round_no,
-                                url,
-                                payloads,
-                                plan.concurrency,
-                                warmup,
-                                duration,
-                                process.pid,
-                                headers[mode],
-                            )
-                            for mode, (process, url) in servers.items()
-                        )
-                    )
-                return runs
+
+            def slice_of(mode: str, round_no: int) -> Awaitable[LoadRun]:
+                process, url = servers[mode]
+                return drive(
+                    mode,
+                    round_no,
+                    url,
+                    payloads,
+                    plan.concurrency,
+                    warmup,
+                    duration,
+                    process.pid,
+                    headers[mode],
+                )
+
+            runs: list[LoadRun] = []
             for round_no in range(1, rounds + 1):
+                if args.side_by_side:
+                    runs += await asyncio.gather(*(slice_of(mode, round_no) for mode in modes))
+                    continue
                 # Rotate the order each round (off-on, on-off, ...) so a drift favours none.
                 shift = (round_no - 1) % len(modes)
                 for mode in modes[shift:] + modes[:shift]:
-                    process, url = servers[mode]
-                    runs.append(
-                        await drive(
-                            mode,
-                            round_no,
-                            url,
-                            payloads,
-                            plan.concurrency,
-                            warmup,
-                            duration,
-                            process.pid,
-                            headers[mode],
-                        )
-                    )
+                    runs.append(await slice_of(mode, round_no))
             return runs
 
         runs = run_async(measure)
