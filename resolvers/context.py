@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Protocol
 from strawberry.dataloader import DataLoader
 
 from connectors.deadline import Deadline
-from connectors.errors import SourceState
 from connectors.records import today_in_china
 from connectors.upstream import UpstreamParts
 from resolvers.catalogue import Catalogue
 from resolvers.identifiers import SubjectId, parse_subject_id
 from resolvers.lookups import Lookup, OfficerLookup
 from resolvers.measures import Measure
-from resolvers.outcome import SourceOutcome
+from resolvers.outcome import SourceOutcome, failed_outcome
 from resolvers.principal import ANONYMOUS, Principal
 
 if TYPE_CHECKING:
@@ -223,10 +222,7 @@ class RequestContext:
         loaded: dict[tuple[str, str], SourceOutcome] = {}
         for (department, ids), answer in zip(plan, answers, strict=True):
             if isinstance(answer, BaseException):
-                if not isinstance(answer, Exception):
-                    raise answer  # cancellation and the like are not a department's failure
-                # A bug on one department's path fails that department, not the profile.
-                failed = SourceOutcome(department, SourceState.ERROR, error=answer)
+                failed = failed_outcome(department, answer)
                 loaded.update(((department, subject_id), failed) for subject_id in ids)
             else:
                 loaded.update(zip(((department, i) for i in ids), answer, strict=True))

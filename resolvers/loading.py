@@ -15,8 +15,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from connectors.errors import SourceState
-from resolvers.outcome import SourceOutcome
+from resolvers.outcome import SourceOutcome, failed_outcome
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -27,8 +26,8 @@ class LoadingOutcomes(Mapping[str, SourceOutcome]):
 
     Reading a department still loading is a bug (`asyncio.InvalidStateError`): a resolver waits
     first (`when_loaded`). A load that failed on the gateway's own path (a bug, not the
-    registry's failure) reads as that department's `ERROR` outcome, as `RequestContext.load`
-    reports it."""
+    registry's failure) reads as that department's `ERROR` outcome (`failed_outcome`, as
+    `RequestContext.load` reports it)."""
 
     __slots__ = ("_futures",)
 
@@ -38,11 +37,7 @@ class LoadingOutcomes(Mapping[str, SourceOutcome]):
     def __getitem__(self, department: str) -> SourceOutcome:
         future = self._futures[department]
         error = future.exception()  # raises while loading, or if the load was cancelled
-        if error is None:
-            return future.result()
-        if not isinstance(error, Exception):
-            raise error
-        return SourceOutcome(department, SourceState.ERROR, error=error)
+        return future.result() if error is None else failed_outcome(department, error)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._futures)

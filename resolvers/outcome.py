@@ -34,3 +34,12 @@ class SourceOutcome:
         cached "not found", is still the source's answer. A lower gateway's partial answer
         (a record, and a failure state) is not: some of its parts are missing."""
         return self.state.answered or self.from_cache
+
+
+def failed_outcome(department: str, error: BaseException) -> SourceOutcome:
+    """The outcome of a department whose load raised: a bug on one department's path fails that
+    department (`ERROR`), not the profile. Cancellation and the like are not a department's
+    failure: they are raised again."""
+    if not isinstance(error, Exception):
+        raise error
+    return SourceOutcome(department, SourceState.ERROR, error=error)

@@ -1,10 +1,12 @@
 """`Query.subject` and `Query.subjects`: validate ids, decide and load what each subject consults.
 
-All I/O of a profile happens here, once: every department the query needs is asked concurrently
+All I/O of a profile starts here, once: every department the query needs is asked concurrently
 (and, for `subjects`, in one batch per department), before any field of `Subject` resolves. The
-fields below are then plain functions over loaded data, which graphql-core runs without creating a
-task or awaiting anything per field. That keeps the sections concurrent by construction and makes
-`sources` describe exactly what was consulted, however the query is written.
+fields below are plain functions over loaded data: for a cached subject graphql-core runs them
+without creating a task or awaiting anything per field; for a subject still being fetched each
+waits only for the departments it reads (resolvers/loading.py). That keeps the sections
+concurrent by construction and makes `sources` describe exactly what was consulted, however the
+query is written.
 """
 
 from __future__ import annotations
