@@ -177,6 +177,23 @@ def test_demo_as_a_new_user_tries_it(
     assert subject["health"] is None
     assert official["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
 
+    # Without a matter the official's lookup is refused; with one, a natural person's id number
+    # comes back masked (the official has no `pii` scope).
+    refused = _query(port, samples["dishonest"], tokens["environment_official"])
+    assert refused["data"] == {"subject": None}
+    assert refused["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"  # type: ignore[index]
+    person = samples["natural_person"]
+    masked = _query(
+        port,
+        person,
+        tokens["environment_official"],
+        "query($id: ID!, $matter: ID) { subject(id: $id, matter: $matter) { id kind } }",
+        matter="ENV-DISCHARGE-PERMIT",
+    )
+    assert masked["data"] == {
+        "subject": {"id": person[:6] + "********" + person[-4:], "kind": "NATURAL_PERSON"}
+    }
+
     body = _query(port, samples["clean"])
     assert "errors" not in body
     subject = body["data"]["subject"]  # type: ignore[index]
