@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         duration_s=duration,
         rounds=rounds,
         output=output,
+        pin=False,  # this benchmark starts its own servers, on every core
     )
     today = date.today()
     ids = pick_ids(plan, Dataset(plan.subjects, plan.seed, today)).warm

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import importlib.metadata
@@ -39,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ import orjson
 from bench.harness import (
     PROJECT_ROOT,
     ManagedProcess,
+    Placement,
     ProcessGroup,
     StartError,
     cpu_seconds,
@@ -98,6 +100,8 @@ class Plan:
     duration_s: float
     rounds: int
     output: Path
+    pin: bool
+    """Give the gateway and the baseline a core of their own (`harness.Placement`)."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Plan:
@@ -123,6 +127,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     )
     parser.add_argument("--rounds", type=int, help="baseline+gateway warm rounds (3; quick 2)")
     parser.add_argument("--output", type=Path, help="JSON file (var/bench/fanout[-quick].json)")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the servers share every core with the registries and the load generator "
+        "(default: the server under test gets a core of its own)",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     plan = Plan(
@@ -138,6 +148,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         rounds=args.rounds or (2 if quick else 3),
         output=args.output
         or PROJECT_ROOT / "var" / "bench" / ("fanout-quick.json" if quick else "fanout.json"),
+        pin=not args.no_pin,
     )
     for name in ("cold_requests", "warm_ids", "concurrency", "rounds"):
         if getattr(plan, name) < 1:
@@ -239,7 +250,9 @@ def summarise(values: Sequence[float]) -> dict[str, float]:
 # ------------------------------------------------------------------------------------ processes
 
 
-def start_registries(group: ProcessGroup, plan: Plan, today: date) -> dict[str, str]:
+def start_registries(
+    group: ProcessGroup, plan: Plan, today: date, cores: Collection[int] | None = None
+) -> dict[str, str]:
     """The four registries in one process: fewer processes competing for the 2 cores.
 
     (One process per registry was tried: the testbed's own 4-way fan-out cost the same, about
@@ -259,6 +272,7 @@ def start_registries(group: ProcessGroup, plan: Plan, today: date) -> dict[str, 
             "0",
         ),
         timeout_s=START_TIMEOUT_S,
+        cores=cores,
     )
 
 
@@ -298,10 +312,10 @@ def gateway_config(registries: dict[str, str], plan: Plan) -> str:
 
 
 def start_uvicorn_server(
-    group: ProcessGroup, name: str, argv: Sequence[str]
+    group: ProcessGroup, name: str, argv: Sequence[str], cores: Collection[int] | None = None
 ) -> tuple[ManagedProcess, str]:
     """Start a uvicorn server asked to listen on port 0; its base URL once /healthz answers."""
-    process = group.start(name, argv)
+    process = group.start(name, argv, cores)
     port = wait_until(process, lambda: uvicorn_port(process), START_TIMEOUT_S, "listen")
     base = f"http://127.0.0.1:{port}"
     wait_http_ok(process, f"{base}/healthz", START_TIMEOUT_S)
@@ -572,6 +586,7 @@ class Results:
     body_bytes: int
     runs: list[LoadRun]
     elapsed_s: float = 0.0
+    placement: Placement | None = None
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -624,6 +639,20 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def running_on(cores: Collection[int] | None) -> Iterator[None]:
+    """This process (the load generator) on `cores` only, for the duration of the block."""
+    if not cores:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def run(plan: Plan, log: Callable[[str], None]) -> Results:
     started_at = datetime.now().astimezone()
     started = time.monotonic()
@@ -631,11 +660,20 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
     machine = machine_info()
     ids = pick_ids(plan, Dataset(size=plan.subjects, seed=plan.seed, today=today))
     log(f"picked {ids.total} subject ids ({ids.held_by_all} held by all four registries)")
+    placement = Placement.split() if plan.pin else None
+    servers = placement.server if placement else None
+    rest = placement.rest if placement else None
+    log(
+        f"placement: {placement.describe()}"
+        if placement
+        else "placement: every process on every core (--no-pin, or a single core)"
+    )
     with (
         tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp,
         ProcessGroup(Path(tmp)) as group,
+        running_on(rest),
     ):
-        registries = start_registries(group, plan, today)
+        registries = start_registries(group, plan, today, rest)
         log("registries listening: " + ", ".join(f"{d} {u}" for d, u in registries.items()))
         config = Path(tmp) / "gateway.toml"
         config.write_text(gateway_config(registries, plan), encoding="utf-8")
@@ -645,6 +683,7 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
             # Access control and audit taken out (bench/access_app.py): this benchmark measures
             # the fan-out and the cache; bench/access.py measures what those two add.
             [sys.executable, "-m", "bench.access_app", "--config", str(config), "--mode", "off"],
+            servers,
         )
         log(f"gateway listening: {gateway} (pid {gateway_process.pid})")
 
@@ -673,6 +712,7 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
                 "--port",
                 "0",
             ],
+            servers,
         )
         log(f"baseline listening: {baseline} (pid {baseline_process.pid}), {len(body)} B body")
 
@@ -712,6 +752,7 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
         body_bytes=len(body),
         runs=runs,
         elapsed_s=time.monotonic() - started,
+        placement=placement,
     )
 
 
@@ -758,6 +799,12 @@ def analyse(results: Results) -> dict[str, Any]:
         "started": results.started.isoformat(timespec="seconds"),
         "elapsed_s": round(results.elapsed_s, 1),
         "machine": results.machine,
+        "placement": None
+        if results.placement is None
+        else {
+            "server_cores": sorted(results.placement.server),
+            "other_cores": sorted(results.placement.rest),
+        },
         "plan": {
             k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(plan).items()
         },
@@ -816,7 +863,7 @@ def _x(value: float) -> str:
 
 def report(figures: dict[str, Any]) -> str:
     cold, warm, machine = figures["cold"], figures["warm"], figures["machine"]
-    plan, subjects = figures["plan"], figures["subjects"]
+    plan, subjects, placement = figures["plan"], figures["subjects"], figures["placement"]
     goal = cold["goal"]
 
     def verdict(met: bool) -> str:
@@ -835,6 +882,13 @@ def report(figures: dict[str, Any]) -> str:
         + " (end "
         + ", ".join(f"{v:.2f}" for v in machine["load_average_at_end"] or [])
         + ")",
+        "  placement: "
+        + (
+            f"gateway and baseline on core {', '.join(map(str, placement['server_cores']))}; "
+            f"registries and load generator on {', '.join(map(str, placement['other_cores']))}"
+            if placement
+            else "every process on every core"
+        ),
         f"  registries: {', '.join(DEPARTMENTS)} in one process, latency "
         f"{plan['latency_ms']:g} ms, jitter 0, {plan['subjects']} subjects, seed {plan['seed']}",
         "  gateway: credit-gateway serve, one uvicorn worker; "
