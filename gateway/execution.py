@@ -175,9 +175,8 @@ class Executor:
         if too_costly is not None:
             return Result(None, [too_costly], False, Refusal.TOO_COSTLY, plan, operation)
         if lookups and self._fetch_ahead(lookups, planned, variables, context):
-            # Two loop turns: the loads start, then their single-flight fetches send their
-            # requests; graphql-core's set-up and the resolvers then run while they travel.
-            await asyncio.sleep(0)
+            # One loop turn: the fetches send their requests; graphql-core's set-up and the
+            # resolvers then run while they travel.
             await asyncio.sleep(0)
         outcome = execute(
             self._schema,

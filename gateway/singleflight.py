@@ -32,6 +32,23 @@ class SingleFlight(Generic[K, V]):
         `fetch` must return a value for every key it is given; if it raises, every caller waiting
         on those keys gets the exception.
         """
+        waiting = self.start(keys, fetch)
+        keys_waited = list(waiting)
+        if len(keys_waited) == 1:
+            values = [await asyncio.shield(waiting[keys_waited[0]])]
+        else:
+            values = await asyncio.shield(asyncio.gather(*waiting.values()))
+        return dict(zip(keys_waited, values, strict=True))
+
+    def start(
+        self, keys: Sequence[K], fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]]
+    ) -> dict[K, asyncio.Future[V]]:
+        """The shared future of each of `keys`, without waiting: keys in flight are joined, the
+        rest fetched in one call that starts now, in its own task.
+
+        The futures are shared by every caller: a caller must not await one in a task that may be
+        cancelled (that would cancel it for everyone), but shield it (`run`) or hand its result
+        on to a future of its own (`gateway.source.Source.start`)."""
         waiting: dict[K, asyncio.Future[V]] = {}
         new: list[K] = []
         for key in keys:
@@ -47,15 +64,10 @@ class SingleFlight(Generic[K, V]):
                 future.add_done_callback(_consume_exception)
             self._inflight.update(futures)
             waiting.update(futures)
-            task = asyncio.create_task(self._lead(new, futures, fetch))
+            task = loop.create_task(self._lead(new, futures, fetch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        keys_waited = list(waiting)
-        if len(keys_waited) == 1:
-            values = [await asyncio.shield(waiting[keys_waited[0]])]
-        else:
-            values = await asyncio.shield(asyncio.gather(*waiting.values()))
-        return dict(zip(keys_waited, values, strict=True))
+        return waiting
 
     async def _lead(
         self,

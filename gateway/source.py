@@ -17,6 +17,7 @@ failed fetch serves the stale entry if the cache still holds one: as `STALE`, or
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -57,21 +58,97 @@ class Source:
         outcomes: dict[str, SourceOutcome] = {}
         missing: list[str] = []
         for subject_id in ids:
-            cached = self.cache.get(subject_id)
-            if cached is not None and cached[1]:
-                entry = cached[0]
-                outcomes[subject_id] = SourceOutcome(
-                    self.department,
-                    _found(entry.record),
-                    record=entry.record,
-                    from_cache=True,
-                    fetched_at=entry.fetched_at,
-                )
+            cached = self._cached(subject_id)
+            if cached is not None:
+                outcomes[subject_id] = cached
             else:
                 missing.append(subject_id)
         if missing:
             outcomes.update(await self._load_missing(missing, deadline))
         return [outcomes[subject_id] for subject_id in ids]
+
+    def start(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[asyncio.Future[SourceOutcome]]:
+        """`load_many` without a task of its own: the outcome of each id as a future of this
+        caller's, in order, the fetch of those not cached started now.
+
+        Why: fetching ahead (`RequestContext.prefetch`) ran `load_many` in a task, whose fetch
+        then ran in the single-flight's task: two tasks, and one more loop turn, before each
+        department's request could leave. Each future ends by `deadline` (`TIMEOUT`, or the stale
+        entry) while the shared fetch goes on for the others; cancelling one cancels nothing
+        else."""
+        loop = asyncio.get_running_loop()
+        futures: dict[str, asyncio.Future[SourceOutcome]] = {}
+        pending: dict[str, asyncio.Future[SourceOutcome]] = {}
+        for subject_id in ids:
+            if subject_id in futures:
+                continue
+            future = futures[subject_id] = loop.create_future()
+            cached = self._cached(subject_id)
+            if cached is not None:
+                future.set_result(cached)
+            else:
+                pending[subject_id] = future
+        if pending:
+            self._start_fetch(pending, deadline)
+        return [futures[subject_id] for subject_id in ids]
+
+    def _start_fetch(
+        self, pending: dict[str, asyncio.Future[SourceOutcome]], deadline: Deadline | None
+    ) -> None:
+        started = time.perf_counter()
+        if deadline is not None and deadline.remaining() <= 0:
+            self._time_out(pending, deadline, started)
+            return
+
+        async def fetch(batch: list[str]) -> dict[str, SourceOutcome]:
+            return await self._fetch(batch, deadline)
+
+        shared = self._flight.start(list(pending), fetch)
+        for subject_id, future in pending.items():
+            shared[subject_id].add_done_callback(functools.partial(_hand_over, future))
+        if deadline is None:
+            return
+        timer = asyncio.get_running_loop().call_later(
+            deadline.remaining(), self._time_out, pending, deadline, started
+        )
+        left = [len(pending)]
+
+        def one_done(_: asyncio.Future[SourceOutcome]) -> None:
+            left[0] -= 1
+            if not left[0]:
+                timer.cancel()
+
+        for future in pending.values():
+            future.add_done_callback(one_done)
+
+    def _time_out(
+        self,
+        pending: Mapping[str, asyncio.Future[SourceOutcome]],
+        deadline: Deadline,
+        started: float,
+    ) -> None:
+        """The request's deadline has come: its outcomes still pending are `TIMEOUT` (or stale)."""
+        error = self._deadline_error(deadline)
+        latency_ms = (time.perf_counter() - started) * 1000
+        for subject_id, future in pending.items():
+            if not future.done():
+                future.set_result(self._fallback(subject_id, error, latency_ms))
+
+    def _cached(self, subject_id: str) -> SourceOutcome | None:
+        """The outcome of a fresh cache entry, if there is one."""
+        cached = self.cache.get(subject_id)
+        if cached is None or not cached[1]:
+            return None
+        entry = cached[0]
+        return SourceOutcome(
+            self.department,
+            _found(entry.record),
+            record=entry.record,
+            from_cache=True,
+            fetched_at=entry.fetched_at,
+        )
 
     @property
     def inflight(self) -> int:
@@ -101,12 +178,15 @@ class Source:
                     return await self._flight.run(ids, fetch)
             except TimeoutError:
                 pass
-        error = SourceTimeout(
+        error = self._deadline_error(deadline)
+        latency_ms = (time.perf_counter() - started) * 1000
+        return {subject_id: self._fallback(subject_id, error, latency_ms) for subject_id in ids}
+
+    def _deadline_error(self, deadline: Deadline) -> SourceTimeout:
+        return SourceTimeout(
             self.department,
             f"did not answer within the request's deadline ({deadline.budget_s:g} s)",
         )
-        latency_ms = (time.perf_counter() - started) * 1000
-        return {subject_id: self._fallback(subject_id, error, latency_ms) for subject_id in ids}
 
     async def aclose(self) -> None:
         await self._flight.aclose()
@@ -186,6 +266,21 @@ async def timed_answers(
         )
         answers = dict.fromkeys(ids, unexpected())
     return answers, (time.perf_counter() - started) * 1000, datetime.now(UTC)
+
+
+def _hand_over(
+    future: asyncio.Future[SourceOutcome], shared: asyncio.Future[SourceOutcome]
+) -> None:
+    """A shared fetch's outcome (or failure) to one caller's future, unless that one has ended
+    (its deadline came, or its caller cancelled it)."""
+    if future.done():
+        return
+    if shared.cancelled():
+        future.cancel()
+    elif (error := shared.exception()) is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(shared.result())
 
 
 def _found(record: SubjectRecord | None) -> SourceState:

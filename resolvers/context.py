@@ -8,7 +8,7 @@ several `subject` fields of one query (aliases) share one batched call per depar
 from __future__ import annotations
 
 import asyncio
-import functools
+import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +29,8 @@ from resolvers.principal import ANONYMOUS, Principal
 if TYPE_CHECKING:
     from resolvers.usage import UsageReader
 
+log = logging.getLogger(__name__)
+
 
 class SourceLoader(Protocol):
     """A department's records through the shared cache (the gateway's `Source`), within the
@@ -37,6 +39,12 @@ class SourceLoader(Protocol):
     async def load_many(
         self, ids: Sequence[str], deadline: Deadline | None = None
     ) -> list[SourceOutcome]: ...
+
+    def start(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[asyncio.Future[SourceOutcome]]:
+        """`load_many`'s outcomes as futures, the loads started now (for fetching ahead)."""
+        ...
 
     def fresh(self, subject_id: str) -> bool:
         """Whether a fresh record of `subject_id` is cached (nothing to fetch ahead)."""
@@ -92,7 +100,6 @@ class RequestContext:
     _subject_ids: dict[str, SubjectId] = field(default_factory=dict)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
     _loading: list[asyncio.Future[SourceOutcome]] = field(default_factory=list)
-    _ahead: list[asyncio.Task[list[SourceOutcome]]] = field(default_factory=list)
     _upstream_loaders: dict[
         tuple[str, str | None, UpstreamParts], DataLoader[str, SourceOutcome]
     ] = field(default_factory=dict)
@@ -162,15 +169,22 @@ class RequestContext:
         load finds them in flight instead of starting them a few loop turns later.
 
         The caller guarantees the resolver will ask for every one of them (the same plan, after
-        the same checks): a registry is never asked for what the request will not read."""
+        the same checks): a registry is never asked for what the request will not read. A
+        department whose loads could not be started (a bug) is left to the resolver's own load,
+        which reports it at its path."""
         for department, ids in missing:
-            loader = self._loader(department)
-            task = asyncio.ensure_future(self.sources[department].load_many(ids, self.deadline))
-            self._ahead.append(task)
-            futures = {i: task.get_loop().create_future() for i in ids}
-            for subject_id, future in futures.items():
-                loader.cache_map.set(subject_id, future)
-            task.add_done_callback(functools.partial(_settle, futures))
+            try:
+                futures = self.sources[department].start(ids, self.deadline)
+            except Exception as exc:  # the message may carry data: its type only
+                log.error(
+                    "fetching ahead from %s failed (%s); left to the resolver",
+                    department,
+                    type(exc).__name__,
+                )
+                continue
+            cache_map = self._loader(department).cache_map
+            for subject_id, future in zip(ids, futures, strict=True):
+                cache_map.set(subject_id, future)
 
     def _loader(self, department: str) -> DataLoader[str, SourceOutcome]:
         loader = self._loaders.get(department)
@@ -227,18 +241,3 @@ class RequestContext:
             else:
                 loaded.update(zip(((department, i) for i in ids), answer, strict=True))
         return loaded
-
-
-def _settle(
-    futures: dict[str, asyncio.Future[SourceOutcome]], task: asyncio.Task[list[SourceOutcome]]
-) -> None:
-    """Hand a fetch-ahead's outcomes (or its failure) to the futures the loaders hold."""
-    for index, future in enumerate(futures.values()):
-        if future.done():
-            continue
-        if task.cancelled():
-            future.cancel()  # the loader then starts a load of its own
-        elif (error := task.exception()) is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(task.result()[index])

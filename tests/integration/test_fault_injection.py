@@ -300,6 +300,54 @@ async def test_a_waiter_past_its_deadline_leaves_the_shared_call_to_the_others(
         assert calls(environment) == 1
 
 
+async def test_started_outcomes_end_at_their_deadline_and_leave_the_fetch_to_the_others(
+    registries: dict[str, RegistryServer], samples: dict[str, str]
+) -> None:
+    """`Source.start` (fetching ahead) joins the call in flight: its future ends `TIMEOUT` at
+    its deadline, or when cancelled, while the call goes on for the others; a started fetch is
+    shared the same way; once cached, a started outcome is complete at once, nothing asked."""
+    environment = registries["environment"]
+    environment.state.faults.replace(Faults(latency_ms=1000))
+    async with running_gateway(registries, connector={**CONNECTOR, "timeout_s": 5}) as gateway:
+        source = gateway.services.sources["environment"]
+        subject, other = samples["clean"], samples["penalised"]
+        patient = asyncio.create_task(source.load_many([subject], Deadline.after(8)))
+        await _until(lambda: calls(environment) == 1)
+        hurried, again = source.start([subject, subject], Deadline.after(0.2))
+        assert hurried is again
+        abandoned = source.start([subject], Deadline.after(8))[0]
+        abandoned.cancel()
+        timed_out = await hurried
+        assert timed_out.state is SourceState.TIMEOUT
+        assert "deadline" in str(timed_out.error)
+        (answered,) = await patient
+        assert answered.state is SourceState.OK
+        assert answered.record is not None
+        assert calls(environment) == 1
+
+        (started,) = source.start([other], Deadline.after(8))
+        (joined,) = await source.load_many([other], Deadline.after(8))
+        assert (await started).state is SourceState.OK
+        assert joined.state is SourceState.OK
+        assert calls(environment) == 2
+
+        (cached,) = source.start([subject], Deadline.after(8))
+        assert cached.done()
+        assert cached.result().from_cache
+        assert calls(environment) == 2
+
+
+async def test_a_start_past_its_deadline_asks_nothing(
+    registries: dict[str, RegistryServer], samples: dict[str, str]
+) -> None:
+    async with running_gateway(registries) as gateway:
+        source = gateway.services.sources["quality"]
+        (outcome,) = source.start([samples["clean"]], Deadline.after(0))
+        assert (await outcome).state is SourceState.TIMEOUT
+        await asyncio.sleep(0.05)
+        assert calls(registries["quality"]) == 0
+
+
 # --- the circuit breaker -------------------------------------------------------------------
 
 

@@ -150,7 +150,11 @@ async def test_an_unexpected_error_is_masked_as_internal(
     async def broken(ids: object, deadline: object = None) -> object:
         raise RuntimeError("secret upstream host db-7.internal and id 11010519491231002X")
 
+    def broken_start(ids: object, deadline: object = None) -> object:
+        raise RuntimeError("secret upstream host db-7.internal and id 11010519491231002X")
+
     monkeypatch.setattr(gateway.services.sources["health"], "load_many", broken)
+    monkeypatch.setattr(gateway.services.sources["health"], "start", broken_start)
     response = await gateway.post(
         {
             "query": '{ subject(id: "91110000600037341L", matter: "CO-JOINT-REVIEW") { kind '

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -117,6 +118,11 @@ class _Broken:
             )
             for _ in ids
         ]
+
+    def start(
+        self, ids: Sequence[str], deadline: Deadline | None = None
+    ) -> list[asyncio.Future[SourceOutcome]]:
+        raise AssertionError("a cached department is never fetched ahead")
 
     def fresh(self, subject_id: str) -> bool:
         return True

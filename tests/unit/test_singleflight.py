@@ -82,3 +82,16 @@ async def test_aclose_cancels_calls_in_flight() -> None:
     with pytest.raises(asyncio.CancelledError):
         await caller
     assert flight.inflight == 0
+
+
+async def test_start_hands_out_the_shared_futures_without_waiting() -> None:
+    flight: SingleFlight[str, str] = SingleFlight()
+    upstream = Upstream()
+    first = flight.start(["a", "b"], upstream.fetch)
+    second = flight.start(["b", "c"], upstream.fetch)
+    assert second["b"] is first["b"]
+    assert flight.inflight == 3
+    upstream.release.set()
+    assert list(await asyncio.gather(first["a"], first["b"], second["c"])) == ["A", "B", "C"]
+    assert upstream.calls == [["a", "b"], ["c"]]
+    assert flight.inflight == 0
