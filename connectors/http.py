@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from urllib.parse import quote
 
 import aiohttp
@@ -123,11 +123,14 @@ class HttpConnector:
                 )
         return results
 
-    async def _request(self, method: str, path: str, body: bytes | None = None) -> HttpAnswer:
+    def _request(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> Coroutine[None, None, HttpAnswer]:
+        """The call, to be awaited (`bounded_call`'s coroutine itself: no layer of its own)."""
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        return await bounded_call(
+        return bounded_call(
             self._session,
             method,
             URL(self._base_url + path, encoded=True),

@@ -98,9 +98,13 @@ class Resilience(Generic[R]):
         the connector and propagates (the caller logs it), after the breaker got its answer.
 
         The first call is made directly: stamina's machinery costs tens of microseconds per use,
-        which the common case (it worked) should not pay; stamina paces the retries."""
+        which the common case (it worked) should not pay; stamina paces the retries. (Nor a
+        coroutine more than it needs: on a cold profile each layer is paid once per department
+        before its request leaves, measured by bench/fanout.py.)"""
         answers: Answers[R] = {}
-        await self._try(list(ids), fetch, deadline, answers)
+        wanted = list(ids)
+        if self._may_go_out(wanted, deadline, answers):
+            answers = await self._attempt(wanted, fetch, deadline)
         if self._retry.attempts > 1 and _retryable_ids(answers):
             await self._retry_failed(fetch, deadline, answers)
         return answers
@@ -108,9 +112,17 @@ class Resilience(Generic[R]):
     async def _try(
         self, ids: list[str], fetch: Fetch[R], deadline: Deadline | None, answers: Answers[R]
     ) -> bool:
-        """One attempt for `ids`, its answers merged into `answers`. False when it could not go
-        out (the deadline passed, or the circuit is open): ids without an answer yet get that
-        reason; on a retry, the failure that led to it says more, so it stays."""
+        """One attempt for `ids`, its answers merged into `answers`; False when it could not go
+        out (`_may_go_out`)."""
+        if not self._may_go_out(ids, deadline, answers):
+            return False
+        answers.update(await self._attempt(ids, fetch, deadline))
+        return True
+
+    def _may_go_out(self, ids: list[str], deadline: Deadline | None, answers: Answers[R]) -> bool:
+        """Whether an attempt may go out (the deadline has not passed, the circuit lets it).
+        When not, ids without an answer yet get that reason; on a retry, the failure that led
+        to it says more, so it stays."""
         if deadline is not None and deadline.expired:
             for subject_id in ids:
                 answers.setdefault(subject_id, self._deadline_error(deadline))
@@ -119,7 +131,6 @@ class Resilience(Generic[R]):
             for subject_id in ids:
                 answers.setdefault(subject_id, self._open_error())
             return False
-        answers.update(await self._attempt(ids, fetch, deadline))
         return True
 
     async def _retry_failed(

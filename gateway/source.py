@@ -102,9 +102,7 @@ class Source:
             self._time_out(pending, deadline, started)
             return
 
-        async def fetch(batch: list[str]) -> dict[str, SourceOutcome]:
-            return await self._fetch(batch, deadline)
-
+        fetch = functools.partial(self._fetch, deadline=deadline)
         shared = self._flight.start(list(pending), fetch)
         for subject_id, future in pending.items():
             shared[subject_id].add_done_callback(functools.partial(_hand_over, future))
@@ -164,10 +162,7 @@ class Source:
     ) -> dict[str, SourceOutcome]:
         """Fetched (or joined) outcomes, waited for until `deadline` at most. Waiting stops at the
         deadline, the shared fetch does not: `SingleFlight` shields it from its waiters."""
-
-        async def fetch(batch: list[str]) -> dict[str, SourceOutcome]:
-            return await self._fetch(batch, deadline)
-
+        fetch = functools.partial(self._fetch, deadline=deadline)
         if deadline is None:
             return await self._flight.run(ids, fetch)
         started = time.perf_counter()
