@@ -118,7 +118,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument(
         "--latency-ms", type=float, default=20.0, help="registry latency, no jitter (20)"
     )
-    parser.add_argument("--cold-requests", type=int, help="cold profiles (200; quick 40)")
+    parser.add_argument(
+        "--cold-requests",
+        type=int,
+        help="cold profiles (400, so that p99 is not one outlier's; quick 40)",
+    )
     parser.add_argument("--warm-ids", type=int, default=50, help="cached subjects driven (50)")
     parser.add_argument("--concurrency", type=int, default=32, help="warm connections (32)")
     parser.add_argument("--duration", type=float, help="seconds measured per warm run (8; quick 2)")
@@ -140,7 +144,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
         subjects=args.subjects,
         seed=args.seed,
         latency_ms=args.latency_ms,
-        cold_requests=args.cold_requests or (40 if quick else 200),
+        cold_requests=args.cold_requests or (40 if quick else 400),
         warm_ids=args.warm_ids,
         concurrency=args.concurrency,
         warmup_s=args.warmup if args.warmup is not None else (0.5 if quick else 1.0),
