@@ -13,6 +13,7 @@ from gateway.access_plan import AccessPlan
 from gateway.audit import AuditEvent, Outcome
 from resolvers.context import RequestContext
 from resolvers.lookups import LookupOutcome
+from resolvers.outcome import SourceOutcome
 from resolvers.public_view import hides_records
 from resolvers.subject import FIELD_DEPARTMENTS, SubjectRef
 
@@ -68,7 +69,9 @@ def audit_events(
             events.append(AuditEvent(**common, outcome=outcome))
             continue
         ref = lookup.ref
-        failed = any(not o.answered for o in ref.outcomes.values())
+        # Read once: a cold subject's outcomes are a view over its loads' futures.
+        outcomes = dict(ref.outcomes)
+        failed = any(not o.answered for o in outcomes.values())
         withheld = {f"Subject.{_FIELD_OF[d]}" for d in ref.withheld}
         events.append(
             AuditEvent(
@@ -79,8 +82,8 @@ def audit_events(
                 masked=ref.mask and (ref.natural_person or bool(returned & PII_COORDINATES)),
                 unmasked_pii=not ref.mask
                 and (ref.natural_person or bool(returned & PII_COORDINATES)),
-                hidden_records_shown=_hidden_shown(ref, returned),
-                sources={d: o.state.value for d, o in ref.outcomes.items()},
+                hidden_records_shown=_hidden_shown(ref, outcomes, returned),
+                sources={d: o.state.value for d, o in outcomes.items()},
                 outcome=Outcome.PARTIAL if failed or denied or withheld else Outcome.OK,
             )
         )
@@ -109,13 +112,15 @@ def forwarded_by(via: tuple[str, ...]) -> str | None:
     return " via ".join(f"gateway {gateway}" for gateway in via) or None
 
 
-def _hidden_shown(ref: SubjectRef, returned: frozenset[str]) -> bool:
+def _hidden_shown(
+    ref: SubjectRef, outcomes: Mapping[str, SourceOutcome], returned: frozenset[str]
+) -> bool:
     """An official was shown a penalty or list entry that the public may not see (by a
     department of this gateway, or by a lower-level gateway's records merged in)."""
     if ref.public_view:
         return False
     lists = "Subject.lists" in returned
-    for department, outcome in ref.outcomes.items():
+    for department, outcome in outcomes.items():
         record = outcome.record
         if record is None:
             continue
