@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,11 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSyntaxError,
+    NamedTypeNode,
+    NonNullTypeNode,
     OperationDefinitionNode,
     OperationType,
+    VariableDefinitionNode,
     execute,
     parse,
     specified_rules,
@@ -222,10 +225,9 @@ class Executor:
         )
         if not missing:
             return False
-        if planned.variable_definitions:
-            coerced = get_variable_values(
-                self._schema, planned.variable_definitions, variables or {}
-            )
+        definitions = planned.variable_definitions
+        if definitions and not coerces_plainly(definitions, variables or {}):
+            coerced = get_variable_values(self._schema, definitions, variables or {})
             if isinstance(coerced, list):
                 return False  # execution will refuse the variables and read nothing
         context.prefetch(missing)
@@ -312,6 +314,37 @@ class Executor:
             errors = [_coded(e) for e in validate_document(self._schema, document, self._rules)]
             self._validation[query] = errors
         return errors
+
+
+_PLAIN_SCALARS = frozenset({"ID", "String"})
+
+
+def coerces_plainly(
+    definitions: Sequence[VariableDefinitionNode], variables: Mapping[str, Any]
+) -> bool:
+    """Whether graphql-core will surely accept `variables` for `definitions`, seen without it:
+    every variable an `ID` or a `String` (no default), given as a string, or null or left out
+    where it may be. The common lookup (`$id: ID!, $matter: ID`) is checked this way before its
+    requests leave; anything else is coerced by graphql-core, which this must never contradict
+    (a test compares the two)."""
+    for definition in definitions:
+        type_node = definition.type
+        required = isinstance(type_node, NonNullTypeNode)
+        if isinstance(type_node, NonNullTypeNode):
+            type_node = type_node.type
+        if (
+            not isinstance(type_node, NamedTypeNode)
+            or type_node.name.value not in _PLAIN_SCALARS
+            or definition.default_value is not None
+        ):
+            return False
+        value = variables.get(definition.variable.name.value)
+        if value is None:
+            if required:
+                return False
+        elif type(value) is not str:
+            return False
+    return True
 
 
 def _coded(error: GraphQLError) -> GraphQLError:
