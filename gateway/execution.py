@@ -330,7 +330,7 @@ def coerces_plainly(
     for definition in definitions:
         type_node = definition.type
         required = isinstance(type_node, NonNullTypeNode)
-        if isinstance(type_node, NonNullTypeNode):
+        if isinstance(type_node, NonNullTypeNode):  # (`required`, as mypy narrows it)
             type_node = type_node.type
         if (
             not isinstance(type_node, NamedTypeNode)
