@@ -64,14 +64,17 @@ class Source:
             else:
                 missing.append(subject_id)
         if missing:
-            outcomes.update(await self._load_missing(missing, deadline))
+            loop = asyncio.get_running_loop()
+            pending = {subject_id: loop.create_future() for subject_id in missing}
+            self._start_fetch(pending, deadline)
+            outcomes.update(zip(pending, await asyncio.gather(*pending.values()), strict=True))
         return [outcomes[subject_id] for subject_id in ids]
 
     def start(
         self, ids: Sequence[str], deadline: Deadline | None = None
     ) -> list[asyncio.Future[SourceOutcome]]:
-        """`load_many` without a task of its own: the outcome of each id as a future of this
-        caller's, in order, the fetch of those not cached started now.
+        """`load_many` without waiting: the outcome of each id as a future of this caller's, in
+        order, the fetch of those not cached started now.
 
         Why: fetching ahead (`RequestContext.prefetch`) ran `load_many` in a task, whose fetch
         then ran in the single-flight's task: two tasks, and one more loop turn, before each
@@ -97,6 +100,9 @@ class Source:
     def _start_fetch(
         self, pending: dict[str, asyncio.Future[SourceOutcome]], deadline: Deadline | None
     ) -> None:
+        """Join or start the shared fetch of `pending`'s ids and hand each its outcome, or
+        `TIMEOUT` (the stale entry) at `deadline`. Waiting stops at the deadline, the shared fetch
+        does not: each caller waits on futures of its own, never on the shared ones."""
         started = time.perf_counter()
         if deadline is not None and deadline.remaining() <= 0:
             self._time_out(pending, deadline, started)
@@ -156,26 +162,6 @@ class Source:
     def fresh(self, subject_id: str) -> bool:
         cached = self.cache.get(subject_id)
         return cached is not None and cached[1]
-
-    async def _load_missing(
-        self, ids: list[str], deadline: Deadline | None
-    ) -> dict[str, SourceOutcome]:
-        """Fetched (or joined) outcomes, waited for until `deadline` at most. Waiting stops at the
-        deadline, the shared fetch does not: `SingleFlight` shields it from its waiters."""
-        fetch = functools.partial(self._fetch, deadline=deadline)
-        if deadline is None:
-            return await self._flight.run(ids, fetch)
-        started = time.perf_counter()
-        remaining = deadline.remaining()
-        if remaining > 0:
-            try:
-                async with asyncio.timeout(remaining):
-                    return await self._flight.run(ids, fetch)
-            except TimeoutError:
-                pass
-        error = self._deadline_error(deadline)
-        latency_ms = (time.perf_counter() - started) * 1000
-        return {subject_id: self._fallback(subject_id, error, latency_ms) for subject_id in ids}
 
     def _deadline_error(self, deadline: Deadline) -> SourceTimeout:
         return SourceTimeout(
