@@ -13,6 +13,7 @@ import uvicorn
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.collector_pacing import CollectBetweenRequests
 from gateway.errors import request_error
 from gateway.internal_errors import REQUEST_ID_KEY, TrackedSend, new_request_id
 from gateway.settings import Settings
@@ -28,8 +29,11 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     the audit entries already taken and closes the store.
     """
     server = settings.server
+    served: ASGIApp = AnswerCutRequests(app)
+    if server.collect_between_requests:
+        served = CollectBetweenRequests(served)
     return uvicorn.Config(
-        AnswerCutRequests(app),
+        served,
         host=server.host,
         port=server.port,
         lifespan="on",

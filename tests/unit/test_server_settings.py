@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 
+from gateway.collector_pacing import CollectBetweenRequests
 from gateway.config_files import ConfigError
 from gateway.server import AnswerCutRequests, shutdown_budget_warning, uvicorn_config
 from gateway.settings import ServerSettings, settings_from_dict
@@ -43,7 +44,8 @@ def test_every_limit_reaches_uvicorn() -> None:
     assert config.timeout_keep_alive == 20
     assert config.timeout_graceful_shutdown == 25
     assert config.lifespan == "on"
-    assert isinstance(config.app, AnswerCutRequests)
+    assert isinstance(config.app, CollectBetweenRequests)
+    assert isinstance(config.app._app, AnswerCutRequests)
     # The rate limits' client address is decided by [rate_limits] trusted_proxies alone.
     assert config.proxy_headers is False
 
