@@ -77,6 +77,8 @@ REQUEST_TIMEOUT_S = 30.0
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _PRIMERS = 2
 """Ids spent before measuring: open every keep-alive connection and fill the parser caches."""
+_COLD_SETS = 4
+"""Disjoint sets of cold ids: the gateway's, the floor's, the direct calls', the fan-out's."""
 
 
 class BenchError(RuntimeError):
@@ -176,6 +178,7 @@ class SubjectIds:
 
     primers: list[str]
     gateway_cold: list[str]
+    floor_cold: list[str]
     direct_each: list[str]
     direct_fanout: list[str]
     warm: list[str]
@@ -184,14 +187,21 @@ class SubjectIds:
 
     @property
     def total(self) -> int:
-        sets = (self.primers, self.gateway_cold, self.direct_each, self.direct_fanout, self.warm)
+        sets = (
+            self.primers,
+            self.gateway_cold,
+            self.floor_cold,
+            self.direct_each,
+            self.direct_fanout,
+            self.warm,
+        )
         return sum(len(ids) for ids in sets)
 
 
 def pick_ids(plan: Plan, dataset: Dataset) -> SubjectIds:
     """Ids of subjects held by all four registries, so that each profile really asks all four."""
     cold = plan.cold_requests
-    wanted = _PRIMERS + 3 * cold + plan.warm_ids
+    wanted = _PRIMERS + _COLD_SETS * cold + plan.warm_ids
     if wanted > dataset.size:
         raise BenchError(f"{wanted} distinct subjects needed but the dataset has {dataset.size}")
     everywhere: list[str] = []
@@ -206,15 +216,16 @@ def pick_ids(plan: Plan, dataset: Dataset) -> SubjectIds:
             elsewhere.append(subject_id)
     held_by_all = len(everywhere)
     ids = (everywhere + elsewhere)[:wanted]
-    # Consecutive ids go to the three cold measurements in turn, so that none of them gets, say,
-    # all the subjects with long penalty lists.
-    cold_ids = ids[_PRIMERS : _PRIMERS + 3 * cold]
+    # Consecutive ids go to the cold measurements in turn, so that none of them gets, say, all the
+    # subjects with long penalty lists.
+    cold_ids = ids[_PRIMERS : _PRIMERS + _COLD_SETS * cold]
     return SubjectIds(
         primers=ids[:_PRIMERS],
-        gateway_cold=cold_ids[0::3],
-        direct_each=cold_ids[1::3],
-        direct_fanout=cold_ids[2::3],
-        warm=ids[_PRIMERS + 3 * cold :],
+        gateway_cold=cold_ids[0::_COLD_SETS],
+        floor_cold=cold_ids[1::_COLD_SETS],
+        direct_each=cold_ids[2::_COLD_SETS],
+        direct_fanout=cold_ids[3::_COLD_SETS],
+        warm=ids[_PRIMERS + _COLD_SETS * cold :],
         held_by_all=held_by_all,
     )
 
@@ -326,7 +337,7 @@ def gateway_config(registries: dict[str, str], plan: Plan) -> str:
     The TTL is far longer than the run and the cache holds every id the run asks for, so a warm
     request is always a hit and a cold one is a miss only because nobody asked for it before.
     """
-    max_entries = max(10_000, 4 * (_PRIMERS + 3 * plan.cold_requests + plan.warm_ids))
+    max_entries = max(10_000, 4 * (_PRIMERS + _COLD_SETS * plan.cold_requests + plan.warm_ids))
     lines = [
         "[server]",
         'host = "127.0.0.1"',
@@ -376,6 +387,9 @@ class ColdSamples:
     gateway: list[float] = field(default_factory=list)
     gateway_upstream: list[float] = field(default_factory=list)
     """The slowest department's `sources.latencyMs`: the fetch as the gateway itself timed it."""
+    floor: list[float] = field(default_factory=list)
+    """The same four registries asked through the same stack with no gateway work
+    (bench/floor_app.py): what the machine and the stack cost before the gateway does anything."""
     direct: dict[str, list[float]] = field(default_factory=lambda: {d: [] for d in DEPARTMENTS})
     direct_max: list[float] = field(default_factory=list)
     """Per iteration, the slowest of the four sequential direct calls."""
@@ -422,16 +436,28 @@ def profile_sources(status: int, body: bytes, subject_id: str) -> list[dict[str,
     return sources
 
 
+def floor_statuses(status: int, body: bytes, subject_id: str) -> list[int]:
+    """The registries' statuses in a floor answer; BenchError unless every one answered 200."""
+    if status != 200:
+        raise BenchError(f"the floor answered HTTP {status} for {subject_id}: {body[:300]!r}")
+    statuses = orjson.loads(body).get("statuses")
+    if statuses != [200] * len(DEPARTMENTS):
+        raise BenchError(f"the floor's registries answered {statuses} for {subject_id}")
+    return list(statuses)
+
+
 async def measure_cold(
     gateway: str,
     gateway_pid: int,
+    floor: str,
     registries: dict[str, str],
     ids: SubjectIds,
     session: aiohttp.ClientSession,
 ) -> ColdSamples:
-    """Interleave, per iteration: one cold gateway profile, four sequential direct GETs, one
-    concurrent direct fan-out, each for a subject nobody asked for before."""
+    """Interleave, per iteration: one cold gateway profile, one floor request, four sequential
+    direct GETs, one concurrent direct fan-out, each for a subject nobody asked for before."""
     graphql = f"{gateway}/graphql"
+    floor_url = f"{floor}/graphql"
 
     def subject_url(department: str, subject_id: str) -> str:
         return f"{registries[department]}/v1/subjects/{quote(subject_id, safe='')}"
@@ -439,6 +465,7 @@ async def measure_cold(
     # Primers: the keep-alive connections (client to gateway, gateway to each registry, client to
     # each registry) and the gateway's parser and validation caches exist before anything counts.
     await timed(session, "POST", graphql, profile_payload(ids.primers[0]))
+    await timed(session, "POST", floor_url, profile_payload(ids.primers[0]))
     for department in DEPARTMENTS:
         await timed(session, "GET", subject_url(department, ids.primers[1]))
 
@@ -448,7 +475,7 @@ async def measure_cold(
     # one another: registry-side latency that a real department's own server does not share with
     # three others. Warmed, each registry only waits its latency, for the direct calls and for the
     # gateway's calls alike, so the comparison measures the gateway.
-    measured = [*ids.gateway_cold, *ids.direct_each, *ids.direct_fanout]
+    measured = [*ids.gateway_cold, *ids.floor_cold, *ids.direct_each, *ids.direct_fanout]
     for department in DEPARTMENTS:
         for start in range(0, len(measured), 500):
             chunk = orjson.dumps({"ids": measured[start : start + 500]})
@@ -460,8 +487,8 @@ async def measure_cold(
 
     samples = ColdSamples()
     cpu_before = cpu_seconds(gateway_pid)
-    for gateway_id, direct_id, fanout_id in zip(
-        ids.gateway_cold, ids.direct_each, ids.direct_fanout, strict=True
+    for gateway_id, floor_id, direct_id, fanout_id in zip(
+        ids.gateway_cold, ids.floor_cold, ids.direct_each, ids.direct_fanout, strict=True
     ):
         elapsed, status, body = await timed(session, "POST", graphql, profile_payload(gateway_id))
         sources = profile_sources(status, body, gateway_id)
@@ -471,6 +498,10 @@ async def measure_cold(
             DEPARTMENTS
         )
         samples.source_states.update(str(s.get("status")) for s in sources)
+
+        elapsed, status, body = await timed(session, "POST", floor_url, profile_payload(floor_id))
+        floor_statuses(status, body, floor_id)
+        samples.floor.append(elapsed)
 
         slowest = 0.0
         for department in DEPARTMENTS:
@@ -730,15 +761,27 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
             servers,
         )
         log(f"gateway listening: {gateway} (pid {gateway_process.pid})")
+        floor_process, floor = start_uvicorn_server(
+            group,
+            "floor",
+            [sys.executable, "-m", "bench.floor_app", "--config", str(config)],
+            servers,
+        )
+        log(f"floor listening: {floor} (pid {floor_process.pid})")
 
         async def cold_phase() -> tuple[ColdSamples, bytes]:
             async with client_session() as session:
-                cold = await measure_cold(gateway, gateway_process.pid, registries, ids, session)
+                cold = await measure_cold(
+                    gateway, gateway_process.pid, floor, registries, ids, session
+                )
                 body = await warm_cache(gateway, ids.warm, session)
             return cold, body
 
-        log(f"cold: {plan.cold_requests} iterations (gateway, 4 direct GETs, direct fan-out)")
+        log(
+            f"cold: {plan.cold_requests} iterations (gateway, floor, 4 direct GETs, direct fan-out)"
+        )
         cold, body = run_async(cold_phase)
+        floor_process.stop()
 
         body_file = Path(tmp) / "profile.json"
         body_file.write_bytes(body)
@@ -816,11 +859,23 @@ def analyse(results: Results) -> dict[str, Any]:
     fanout = summarise(cold.direct_fanout)
     upstream = summarise(cold.gateway_upstream)
     own = summarise([g - u for g, u in zip(cold.gateway, cold.gateway_upstream, strict=True)])
+    floor = summarise(cold.floor)
 
     def ratios(reference: dict[str, float]) -> dict[str, float]:
         return {q: gateway[q] / reference[q] for q in ("p50", "p99")}
 
     versus_slowest = {q: gateway[q] / float(slowest[q]["ms"]) for q in ("p50", "p99")}
+    floor_versus_slowest = {q: floor[q] / float(slowest[q]["ms"]) for q in ("p50", "p99")}
+    # The goal's allowance over the slowest registry, and how the floor and the gateway's own work
+    # (its latency over the floor's) share it, in milliseconds at each percentile.
+    budget = {
+        q: {
+            "allowed_ms": (GOAL_COLD_RATIO - 1.0) * float(slowest[q]["ms"]),
+            "floor_ms": floor[q] - float(slowest[q]["ms"]),
+            "gateway_own_ms": gateway[q] - floor[q],
+        }
+        for q in ("p50", "p99")
+    }
     registries = list(cold.direct.values())
     interval = {
         name: ratio_interval(cold.gateway, registries, q)
@@ -866,6 +921,9 @@ def analyse(results: Results) -> dict[str, Any]:
             "gateway_ms": gateway,
             "gateway_slowest_upstream_ms": upstream,
             "gateway_own_ms": own,
+            "floor_ms": floor,
+            "floor_ratio_vs_slowest_registry": floor_versus_slowest,
+            "goal_budget": budget,
             "direct_registry_ms": direct,
             "slowest_registry": slowest,
             "direct_max_of_four_ms": direct_max,
@@ -958,6 +1016,7 @@ def report(figures: dict[str, Any]) -> str:
         row("4 concurrent direct GETs from this client", cold["direct_concurrent_fanout_ms"]),
         row("gateway's own timing of its slowest fetch", cold["gateway_slowest_upstream_ms"]),
         row("gateway request minus that fetch", cold["gateway_own_ms"]),
+        row("floor: the same 4 GETs, no gateway work", cold["floor_ms"]),
         "",
         f"  {'gateway latency as a multiple of':<44} {'p50':>8} {'p99':>8}",
     ]
@@ -980,6 +1039,17 @@ def report(figures: dict[str, Any]) -> str:
             lines.append(f"  {label:<44} {low50:.2f}-{high50:.2f}x {low99:.2f}-{high99:.2f}x")
             continue
         lines.append(f"  {label:<44} {_x(cold[key]['p50']):>8} {_x(cold[key]['p99']):>8}")
+    floor_ratio, budget = cold["floor_ratio_vs_slowest_registry"], cold["goal_budget"]
+    lines += [
+        f"  {'floor / slowest registry (no gateway work)':<44} "
+        f"{_x(floor_ratio['p50']):>8} {_x(floor_ratio['p99']):>8}",
+        f"  {'allowed over the slowest registry (ms)':<44} "
+        f"{budget['p50']['allowed_ms']:8.2f} {budget['p99']['allowed_ms']:8.2f}",
+        f"  {'  taken by the floor (stack, hop, fan-out)':<44} "
+        f"{budget['p50']['floor_ms']:8.2f} {budget['p99']['floor_ms']:8.2f}",
+        f"  {'  taken by the gateway (gateway - floor)':<44} "
+        f"{budget['p50']['gateway_own_ms']:8.2f} {budget['p99']['gateway_own_ms']:8.2f}",
+    ]
     lines += [
         f"  goal p50 and p99 <= {goal['max_ratio']}x the slowest registry: "
         f"p50 {verdict(goal['p50_met'])}, p99 {verdict(goal['p99_met'])} (the interval: what "
@@ -1048,6 +1118,8 @@ def report(figures: dict[str, Any]) -> str:
             f"{_x(cold['ratio_vs_nominal_latency']['p99']):>8}",
         ]
     lines += [
+        f"  {'cold p50 / p99, the floor / slowest registry':<46} "
+        f"{_x(floor_ratio['p50']):>8} / {_x(floor_ratio['p99'])}  (no gateway work)",
         f"  {'warm req/s, gateway / plain route (medians)':<46} "
         f"{warm['gateway_fraction_of_baseline']:8.3f}  (no goal set)",
         "",

@@ -20,12 +20,26 @@ from gateway.execution import Executor
 from gateway.federation import ServiceTokens, UpstreamSource, upstream_selections
 from gateway.policy import load_policy
 from gateway.rate_limits import RateLimits
-from gateway.settings import Settings
+from gateway.settings import HttpClientSettings, Settings
 from gateway.source import Source
 from gateway.tokens import TokenVerifier
 from resolvers.catalogue import Catalogue
 from resolvers.measures import Measure
 from schema import build_schema
+
+
+def upstream_session(http: HttpClientSettings) -> aiohttp.ClientSession:
+    """The one session of an app's calls to registries and lower-level gateways, with the
+    `[http]` connection limits."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=http.max_connections,
+            limit_per_host=http.max_connections_per_host,
+            keepalive_timeout=http.keepalive_timeout_s,
+        ),
+        raise_for_status=False,
+        auto_decompress=True,
+    )
 
 
 @dataclass
@@ -44,16 +58,7 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
-        http = settings.http
-        session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=http.max_connections,
-                limit_per_host=http.max_connections_per_host,
-                keepalive_timeout=http.keepalive_timeout_s,
-            ),
-            raise_for_status=False,
-            auto_decompress=True,
-        )
+        session = upstream_session(settings.http)
         sources = {
             department: Source(build_connector(department, connector, session), connector)
             for department, connector in settings.enabled_connectors.items()

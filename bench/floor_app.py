@@ -1,0 +1,95 @@
+"""The floor the gateway's cold latency is compared with: the same stack asking the same registries,
+doing none of the gateway's own work.
+
+A starlette route served by uvicorn with the gateway's own uvicorn options, asking the four
+registries of the gateway's config for the subject in the request's variables, concurrently, over
+one aiohttp session with the gateway's connection limits, and answering their bodies as they came.
+No GraphQL, no id check, cache, single-flight, retries, validation, access plan or audit.
+
+The gateway cannot be faster than this on the same machine: whatever the floor adds to the slowest
+registry is what the HTTP stack, the extra hop and a four-way fan-out from one event loop cost here,
+and the gateway's latency minus the floor's is its own work. `bench.fanout` measures it in the same
+run, interleaved with the gateway, so the report can say how much of the goal's 15 % the machine
+and the stack take before the gateway does anything.
+
+Run by `bench.fanout` as ``python -m bench.floor_app --config gateway.toml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.server import uvicorn_config
+from gateway.services import upstream_session
+from gateway.settings import Settings, load_settings
+
+
+def create_app(settings: Settings) -> Starlette:
+    """POST /graphql: `{"variables": {"id": ...}}` -> every registry's answer for that id."""
+    bases = [str(c.base_url).rstrip("/") for c in settings.enabled_connectors.values()]
+    sessions: list[aiohttp.ClientSession] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        session = upstream_session(settings.http)
+        sessions.append(session)
+        try:
+            yield
+        finally:
+            await session.close()
+
+    async def ask(base: str, subject_id: str) -> tuple[int, bytes]:
+        url = f"{base}/v1/subjects/{quote(subject_id, safe='')}"
+        async with sessions[0].get(url, headers={"Accept": "application/json"}) as response:
+            return response.status, await response.read()
+
+    async def graphql(request: Request) -> Response:
+        subject_id = str(orjson.loads(await request.body())["variables"]["id"])
+        answers = await asyncio.gather(*(ask(base, subject_id) for base in bases))
+        statuses = ",".join(str(status) for status, _ in answers).encode()
+        records = b",".join(body for _, body in answers)
+        return Response(
+            b'{"statuses":[' + statuses + b'],"records":[' + records + b"]}",
+            media_type="application/json",
+        )
+
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.floor_app",
+        description="The four registries of a gateway config, asked with no gateway work "
+        "(benchmark).",
+    )
+    parser.add_argument("--config", type=Path, required=True, help="the gateway's config")
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
