@@ -780,7 +780,7 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
             return cold, body
 
         log(
-            f"cold: {plan.cold_requests} iterations (gateway, floor, 4 direct GETs, direct fan-out)"
+            f"cold: {plan.cold_requests} iterations (gateway, 4 direct GETs, direct fan-out, floor)"
         )
         cold, body = run_async(cold_phase)
         floor_process.stop()

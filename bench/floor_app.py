@@ -40,25 +40,24 @@ from gateway.settings import Settings, load_settings
 def create_app(settings: Settings) -> Starlette:
     """POST /graphql: `{"variables": {"id": ...}}` -> every registry's answer for that id."""
     bases = [str(c.base_url).rstrip("/") for c in settings.enabled_connectors.values()]
-    sessions: list[aiohttp.ClientSession] = []
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        session = upstream_session(settings.http)
-        sessions.append(session)
+        app.state.session = upstream_session(settings.http)
         try:
             yield
         finally:
-            await session.close()
+            await app.state.session.close()
 
-    async def ask(base: str, subject_id: str) -> tuple[int, bytes]:
+    async def ask(session: aiohttp.ClientSession, base: str, subject_id: str) -> tuple[int, bytes]:
         url = f"{base}/v1/subjects/{quote(subject_id, safe='')}"
-        async with sessions[0].get(url, headers={"Accept": "application/json"}) as response:
+        async with session.get(url, headers={"Accept": "application/json"}) as response:
             return response.status, await response.read()
 
     async def graphql(request: Request) -> Response:
         subject_id = str(orjson.loads(await request.body())["variables"]["id"])
-        answers = await asyncio.gather(*(ask(base, subject_id) for base in bases))
+        session = request.app.state.session
+        answers = await asyncio.gather(*(ask(session, base, subject_id) for base in bases))
         statuses = ",".join(str(status) for status, _ in answers).encode()
         records = b",".join(body for _, body in answers)
         return Response(

@@ -5,7 +5,7 @@ objects that survive, and a collection walks all of them: measured in the served
 each, about once every 75 cold profiles (with `tune_garbage_collector`'s thresholds). Python starts
 a collection whenever an allocation crosses the threshold, wherever that is; on a request's way out
 (before its last registry request left) or back (after the last answer), the pause is that
-request's latency: measured, the slowest 1 % of cold profiles were those.
+request's latency: in one measured run of 300 cold profiles, the two slowest were those.
 
 So the automatic collection is switched off while the app runs, and the same collection (the same
 generations, by the same thresholds) is made when a request ends and no other is in flight: the
