@@ -148,6 +148,9 @@ async def test_invalid_id_is_a_clear_error_and_calls_no_registry(
         ("12345", "18 characters"),
         ("91110000600037341A", "check character"),
         ("11010519490231002X", "not a real date"),
+        # A province's code with no such county in it: python-stdnum's lookup raised KeyError
+        # here, which reached the client as a 500 INTERNAL.
+        ("110199199006151234", "address code 110199"),
         ("", "empty"),
     ]:
         body = await gateway.query(

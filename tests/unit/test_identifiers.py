@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resolvers.errors import CodedError, ErrorCode
-from resolvers.identifiers import SubjectId, SubjectKind, normalise, parse_subject_id
+from resolvers.identifiers import (
+    SubjectId,
+    SubjectKind,
+    division_existed,
+    normalise,
+    parse_subject_id,
+)
 
 TODAY = date(2026, 11, 26)
 
@@ -111,6 +117,48 @@ def test_unknown_address_code() -> None:
     assert "address code" in _error(number)
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "110101",  # a division since before 1900
+        "110103",  # Chongwen, merged away in 2010
+        "110110",  # Yanshan, until 1986
+        "110111",  # Fangshan, from 1986
+        "110112",  # Tongzhou, from 1997
+        "430102",  # Changsha's Furong
+        "990000",  # no division at all
+        "110199",  # unassigned inside Beijing
+    ],
+)
+def test_the_memoised_division_check_answers_as_stdnum(address: str) -> None:
+    """`division_existed` stands in for `ric.get_birth_place` on the id's own number: for every
+    year either side of the divisions' changes, both say the same, asked once or twice."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError
+
+    for year in (1949, 1985, 1986, 1996, 1997, 2009, 2010, 2011, 2026):
+        body = f"{address}{year}0615123"
+        number = body + ric.calc_check_digit(body + "0")
+        try:
+            ric.get_birth_place(number)
+            expected = True
+        except (ValidationError, KeyError):  # KeyError: stdnum's, for a county it lacks
+            expected = False
+        assert division_existed(address, year) is expected, (address, year)
+        assert division_existed(address, year) is expected  # from the memo
+
+
+def test_a_retired_division_is_refused_for_people_born_after_it_ended() -> None:
+    from stdnum.cn import ric
+
+    body = "11010320150615123"  # Chongwen (ended 2010), born 2015
+    number = body + ric.calc_check_digit(body + "0")
+    assert "address code 110103" in _error(number)
+    born_before = "11010320050615123"
+    valid = born_before + ric.calc_check_digit(born_before + "0")
+    assert parse_subject_id(valid, TODAY).kind is SubjectKind.NATURAL_PERSON
+
+
 def test_normalise_keeps_other_characters_for_the_validator_to_reject() -> None:
     assert normalise("a-b c") == "ABC"
 
@@ -156,6 +204,28 @@ def test_any_text_is_an_id_or_an_invalid_subject_id_error(raw: str) -> None:
         return
     assert len(parsed.value) == 18
     assert parse_subject_id(parsed.value, TODAY) == parsed
+
+
+@PROPERTIES
+@given(
+    address=st.integers(0, 999_999),
+    born=st.dates(date(1900, 1, 1), TODAY),
+    serial=st.integers(0, 999),
+)
+def test_any_well_formed_resident_number_is_an_id_or_an_invalid_subject_id_error(
+    address: int, born: date, serial: int
+) -> None:
+    """Any address code in a number whose date and check character are right: arbitrary text
+    almost never reaches the division lookup, and stdnum's failed with a KeyError there for a
+    province's code with no such county (which reached clients as a 500)."""
+    from stdnum.cn import ric, uscc
+
+    body = f"{address:06d}{born:%Y%m%d}{serial:03d}"
+    parsed = _parsed_or_error(body + ric.calc_check_digit(body + "0"))
+    if isinstance(parsed, CodedError):
+        assert parsed.code is ErrorCode.INVALID_SUBJECT_ID
+    else:  # a person's number, or (all digits) a valid credit code, which comes second
+        assert parsed.kind is SubjectKind.NATURAL_PERSON or uscc.is_valid(parsed.value)
 
 
 @PROPERTIES
