@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import uvicorn
@@ -36,6 +37,16 @@ def create_app(body: bytes, media_type: str) -> Starlette:
         await request.body()
         return Response(body, media_type=media_type, headers={"x-request-id": uuid.uuid4().hex})
 
+    return graphql_route_app(graphql)
+
+
+def graphql_route_app(
+    graphql: Callable[[Request], Awaitable[Response]],
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    """`graphql` at POST /graphql and a GET /healthz: the shape of the benchmark's reference apps
+    (this one and `bench.floor_app`), so the benchmark starts and checks them like the gateway."""
+
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -43,7 +54,8 @@ def create_app(body: bytes, media_type: str) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
 

@@ -863,17 +863,19 @@ def analyse(results: Results) -> dict[str, Any]:
     own = summarise([g - u for g, u in zip(cold.gateway, cold.gateway_upstream, strict=True)])
     floor = summarise(cold.floor)
 
-    def ratios(reference: dict[str, float]) -> dict[str, float]:
-        return {q: gateway[q] / reference[q] for q in ("p50", "p99")}
+    slowest_ms = {q: float(slowest[q]["ms"]) for q in ("p50", "p99")}
 
-    versus_slowest = {q: gateway[q] / float(slowest[q]["ms"]) for q in ("p50", "p99")}
-    floor_versus_slowest = {q: floor[q] / float(slowest[q]["ms"]) for q in ("p50", "p99")}
+    def ratios(reference: dict[str, float], of: dict[str, float] = gateway) -> dict[str, float]:
+        return {q: of[q] / reference[q] for q in ("p50", "p99")}
+
+    versus_slowest = ratios(slowest_ms)
+    floor_versus_slowest = ratios(slowest_ms, floor)
     # The goal's allowance over the slowest registry, and how the floor and the gateway's own work
     # (its latency over the floor's) share it, in milliseconds at each percentile.
     budget = {
         q: {
-            "allowed_ms": (GOAL_COLD_RATIO - 1.0) * float(slowest[q]["ms"]),
-            "floor_ms": floor[q] - float(slowest[q]["ms"]),
+            "allowed_ms": (GOAL_COLD_RATIO - 1.0) * slowest_ms[q],
+            "floor_ms": floor[q] - slowest_ms[q],
             "gateway_own_ms": gateway[q] - floor[q],
         }
         for q in ("p50", "p99")

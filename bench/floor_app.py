@@ -30,8 +30,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from bench.baseline_app import graphql_route_app
 from gateway.server import uvicorn_config
 from gateway.services import upstream_session
 from gateway.settings import Settings, load_settings
@@ -65,16 +65,7 @@ def create_app(settings: Settings) -> Starlette:
             media_type="application/json",
         )
 
-    async def healthz(request: Request) -> Response:
-        return Response(b'{"status":"ok"}', media_type="application/json")
-
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    return graphql_route_app(graphql, lifespan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,11 @@ import pytest
 from connectors.deadline import Deadline
 from connectors.errors import SourceState
 from gateway.audit import verify
+from gateway.source import Source
 from registries.dataset import Dataset
 from registries.faults import Fault, Faults, FaultSwitch
 from registries.server import RegistryServer
+from resolvers.outcome import SourceOutcome
 from schema.examples import PROFILE_QUERY
 from tests.support import DEPARTMENTS, Gateway, calls, running_gateway
 
@@ -279,18 +282,29 @@ async def test_the_deadline_cuts_a_call_its_own_timeout_would_still_wait_for(
         await _assert_audit_verifies(gateway, lookups=1, environment="TIMEOUT")
 
 
+@asynccontextmanager
+async def _one_slow_call_in_flight(
+    registries: dict[str, RegistryServer], subject: str
+) -> AsyncIterator[tuple[Source, asyncio.Task[list[SourceOutcome]]]]:
+    """The environment registry answering in 1 s, and a patient load of `subject` (deadline 8 s)
+    whose call has reached it: the one call later waiters join."""
+    environment = registries["environment"]
+    environment.state.faults.replace(Faults(latency_ms=1000))
+    async with running_gateway(registries, connector={**CONNECTOR, "timeout_s": 5}) as gateway:
+        source = gateway.services.sources["environment"]
+        patient = asyncio.create_task(source.load_many([subject], Deadline.after(8)))
+        await _until(lambda: calls(environment) == 1)
+        yield source, patient
+
+
 async def test_a_waiter_past_its_deadline_leaves_the_shared_call_to_the_others(
     registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
     """Two requests share one fetch (single-flight): the one whose deadline comes first gets
     `TIMEOUT` then; the fetch goes on, and the other gets the record from the one call."""
     environment = registries["environment"]
-    environment.state.faults.replace(Faults(latency_ms=1000))
-    async with running_gateway(registries, connector={**CONNECTOR, "timeout_s": 5}) as gateway:
-        source = gateway.services.sources["environment"]
-        subject = samples["clean"]
-        patient = asyncio.create_task(source.load_many([subject], Deadline.after(8)))
-        await _until(lambda: calls(environment) == 1)
+    subject = samples["clean"]
+    async with _one_slow_call_in_flight(registries, subject) as (source, patient):
         (hurried,) = await source.load_many([subject], Deadline.after(0.2))
         assert hurried.state is SourceState.TIMEOUT
         assert "deadline" in str(hurried.error)
@@ -307,12 +321,8 @@ async def test_started_outcomes_end_at_their_deadline_and_leave_the_fetch_to_the
     its deadline, or when cancelled, while the call goes on for the others; a started fetch is
     shared the same way; once cached, a started outcome is complete at once, nothing asked."""
     environment = registries["environment"]
-    environment.state.faults.replace(Faults(latency_ms=1000))
-    async with running_gateway(registries, connector={**CONNECTOR, "timeout_s": 5}) as gateway:
-        source = gateway.services.sources["environment"]
-        subject, other = samples["clean"], samples["penalised"]
-        patient = asyncio.create_task(source.load_many([subject], Deadline.after(8)))
-        await _until(lambda: calls(environment) == 1)
+    subject, other = samples["clean"], samples["penalised"]
+    async with _one_slow_call_in_flight(registries, subject) as (source, patient):
         hurried, again = source.start([subject, subject], Deadline.after(0.2))
         assert hurried is again
         abandoned = source.start([subject], Deadline.after(8))[0]
