@@ -21,6 +21,7 @@ from connectors.records import today_in_china
 from connectors.upstream import UpstreamParts
 from resolvers.catalogue import Catalogue
 from resolvers.identifiers import SubjectId, parse_subject_id
+from resolvers.loading import all_done
 from resolvers.lookups import Lookup, OfficerLookup
 from resolvers.measures import Measure
 from resolvers.outcome import SourceOutcome, failed_outcome
@@ -161,7 +162,7 @@ class RequestContext:
         them, nor raise their failures (they are outcomes)."""
         loading = [future for future in self._loading if not future.done()]
         if loading:
-            await asyncio.wait(loading)
+            await all_done(loading)
 
     def prefetch(self, missing: Iterable[tuple[str, list[str]]]) -> None:
         """Start loading, now, records a resolver of this request is about to ask for

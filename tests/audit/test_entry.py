@@ -159,6 +159,33 @@ def test_serialised_events_store_the_content_event_json_would() -> None:
 _text = st.text(st.characters(codec="utf-8"), max_size=20)
 
 
+_hostile_text = st.one_of(
+    _text,
+    st.text(max_size=20),  # lone surrogates, NUL
+    st.text(st.characters(codec="ascii"), min_size=MAX_TEXT - 2, max_size=MAX_TEXT + 2),
+    st.sampled_from(["Subject.environment", "Person.idNumber", "OK", "environment"]),
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    coordinates=st.lists(_hostile_text, max_size=6),
+    sources=st.dictionaries(_hostile_text, _hostile_text, max_size=4),
+)
+def test_coordinates_and_sources_are_cleaned_as_each_text_is_on_its_own(
+    coordinates: list[str], sources: dict[str, str]
+) -> None:
+    """Coordinates and sources are validated whole, with a shortcut for the gateway's own plain
+    values: whatever they hold, the result is what cleaning each text as a `Text` field gives."""
+    raw = event(returned=coordinates, denied=coordinates, sources=sources)
+    cleaned = tuple(sorted({event(subject=c).subject for c in coordinates}))
+    assert raw.returned == raw.denied == cleaned
+    assert raw.sources == {
+        event(subject=k).subject: event(subject=v).subject for k, v in sources.items()
+    }
+    assert AuditEvent.model_validate_json(event_json(raw)) == raw  # still idempotent
+
+
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(
     request_id=_text,

@@ -11,7 +11,7 @@ from typing import TypeVar
 import pytest
 
 from connectors.errors import SourceState
-from resolvers.loading import LoadingOutcomes, when_loaded
+from resolvers.loading import LoadingOutcomes, all_done, when_loaded
 from resolvers.outcome import SourceOutcome
 
 T = TypeVar("T")
@@ -110,3 +110,36 @@ async def test_a_cancelled_field_leaves_the_shared_loads_running() -> None:
     assert not futures["environment"].cancelled()
     futures["environment"].set_result(_ok("environment"))
     assert _departments_read(root) == ["environment"]
+
+
+async def test_all_done_ends_when_every_future_has_ended_however() -> None:
+    futures = _futures("environment", "quality", "health")
+    waiter = all_done(list(futures.values()))
+    futures["environment"].set_exception(RuntimeError("a bug on the gateway's path"))
+    futures["quality"].cancel()
+    await asyncio.sleep(0)
+    assert not waiter.done()  # health is still loading
+    futures["health"].set_result(_ok("health"))
+    await waiter  # neither the failure nor the cancellation is raised here
+    assert waiter.exception() is None
+    assert futures["environment"].exception() is not None
+
+
+async def test_all_done_of_nothing_or_of_ended_futures_is_done_at_once() -> None:
+    assert all_done([]).done()
+    ended = _futures("environment")
+    ended["environment"].set_result(_ok("environment"))
+    waiter = all_done(list(ended.values()))
+    await asyncio.sleep(0)  # done callbacks of an ended future run on the next loop turn
+    assert waiter.done()
+
+
+async def test_cancelling_all_done_cancels_none_of_the_futures() -> None:
+    futures = _futures("environment", "quality")
+    waiter = all_done(list(futures.values()))
+    waiter.cancel()
+    futures["environment"].set_result(_ok("environment"))
+    futures["quality"].set_result(_ok("quality"))
+    await asyncio.sleep(0)  # their callbacks find the waiter cancelled and leave it so
+    assert waiter.cancelled()
+    assert not any(future.cancelled() for future in futures.values())
