@@ -9,7 +9,7 @@ an invalid id, a batch over its limit, a section the matter does not use, a cach
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -69,13 +69,32 @@ async def test_the_loads_start_before_execution_and_the_resolver_joins_them(
     operation = prepared.operations[None]
     lookups = lookups_of(operation, {"id": samples["penalised"], "matter": MATTER})
     variables = {"id": samples["penalised"], "matter": MATTER}
-    assert executor._fetch_ahead(lookups, operation, variables, context)
-    # Started, not yet answered: every department's load is in the request's loaders.
+    missing = executor._fetch_ahead(lookups, operation, variables, context)
+    assert [department for department, _ in missing] == list(DEPARTMENTS)
+    await executor._start_ahead(missing, context)
+    # Started, maybe not yet answered: every department's load is in the request's loaders.
     for department in DEPARTMENTS:
         assert context._loader(department).cache_map.get(samples["penalised"]) is not None
     result = await executor.run(PROFILE_QUERY, variables, None, context, OFFICE)
     assert not result.errors
     assert [calls(registries[d]) for d in DEPARTMENTS] == [1, 1, 1, 1]
+
+
+async def test_the_first_departments_load_starts_a_loop_turn_before_the_others() -> None:
+    """Its request leaves before the others are started (a cold profile's response is timed by
+    its first request's departure); the others start at the next turn, all before execution."""
+    started: list[list[str]] = []
+
+    class Recorder:
+        def prefetch(self, missing: list[tuple[str, list[str]]]) -> None:
+            started.append([department for department, _ in missing])
+
+    missing = [(department, ["91430726894679592D"]) for department in DEPARTMENTS]
+    starting = asyncio.ensure_future(Executor._start_ahead(missing, cast(Any, Recorder())))
+    await asyncio.sleep(0)
+    assert started == [["environment"]]
+    await starting
+    assert started == [["environment"], ["quality", "health", "commerce"]]
 
 
 async def test_a_cold_profile_asks_each_registry_once(
