@@ -20,16 +20,18 @@ so a recycled id cannot match).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from graphql import (
     FieldNode,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
     Undefined,
+    get_named_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -42,6 +44,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Completer = Callable[[Any], Any]
+T = TypeVar("T")
 PLAN_CACHE_SIZE = 4096
 
 
@@ -80,19 +83,43 @@ class PlainDataCompiler:
 
     def __init__(self, plain: Mapping[str, Mapping[str, str]]) -> None:
         self.plain = plain
-        self._plans: LRUCache[tuple[str, tuple[int, ...]], tuple[tuple[FieldNode, ...], Completer]]
+        self._plans: LRUCache[
+            tuple[str, tuple[int, ...]], tuple[tuple[FieldNode, ...], Completer | None]
+        ]
         self._plans = LRUCache(maxsize=PLAN_CACHE_SIZE)
 
     def completer(
         self, object_type: GraphQLObjectType, nodes: tuple[FieldNode, ...]
     ) -> Completer | None:
-        key = (object_type.name, tuple(map(id, nodes)))
+        """The completer of an object of a plain type selected by `nodes`, if it is plain."""
+        return self._cached(
+            object_type, nodes, lambda: self._object(object_type, _selections(nodes))
+        )
+
+    def list_completer(
+        self, list_type: GraphQLList[Any], nodes: tuple[FieldNode, ...]
+    ) -> Completer | None:
+        """The completer of a whole list (`lists`, `grades`, `sources`: plain items), if its
+        items are plain: one call for the list instead of graphql-core's path per item."""
+        named = get_named_type(list_type)
+        if not is_leaf_type(named) and named.name not in self.plain:
+            return None
+        return self._cached(list_type, nodes, lambda: self._value(list_type, list(nodes)))
+
+    def _cached(
+        self,
+        graphql_type: GraphQLOutputType,
+        nodes: tuple[FieldNode, ...],
+        compile_: Callable[[], Completer | None],
+    ) -> Completer | None:
+        """What `compile_` gives, cached per type and selection (a selection that is not plain
+        too, so that it is not compiled again for every value)."""
+        key = (str(graphql_type), tuple(map(id, nodes)))
         cached = self._plans.get(key)
         if cached is not None and all(a is b for a, b in zip(cached[0], nodes, strict=True)):
             return cached[1]
-        compiled = self._object(object_type, _selections(nodes))
-        if compiled is not None:
-            self._plans[key] = (nodes, compiled)
+        compiled = compile_()
+        self._plans[key] = (nodes, compiled)
         return compiled
 
     def _object(
@@ -201,19 +228,60 @@ def execution_context_class(
             result: Any,
             position_context: Any,
         ) -> Any:
-            if return_type.name in compiler.plain and all(
-                details.defer_usage is None and details.fragment_variable_values is None
-                for details in field_details_list
-            ):
-                nodes = tuple(details.node for details in field_details_list)
-                complete = compiler.completer(return_type, nodes)
-                if complete is not None:
-                    try:
-                        return complete(result)
-                    except Exception:
-                        pass
+            if return_type.name in compiler.plain:
+                value = _completed(compiler.completer, return_type, field_details_list, result)
+                if value is not _MISSED:
+                    return value
             return super().complete_object_value(
                 return_type, field_details_list, info, path, result, position_context
             )
 
+        def complete_list_value(
+            self,
+            return_type: GraphQLList[GraphQLOutputType],
+            field_details_list: FieldDetailsList,
+            info: GraphQLResolveInfo[Any],
+            path: Path,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            value = _completed(compiler.list_completer, return_type, field_details_list, result)
+            if value is not _MISSED:
+                return value
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
     return PlainDataExecutionContext
+
+
+_MISSED = object()
+"""The fast path did not complete the value: graphql-core's path will."""
+
+
+def _completed(
+    completer_of: Callable[[T, tuple[FieldNode, ...]], Completer | None],
+    graphql_type: T,
+    field_details_list: FieldDetailsList,
+    result: Any,
+) -> Any:
+    """`result` completed by the compiled completer of `graphql_type` selected by the fields,
+    or `_MISSED` when there is none (deferred, fragment variables, not plain) or it met anything
+    that only graphql-core reports properly."""
+    if not _plain_details(field_details_list):
+        return _MISSED
+    complete = completer_of(graphql_type, tuple(details.node for details in field_details_list))
+    if complete is None:
+        return _MISSED
+    try:
+        return complete(result)
+    except Exception:
+        return _MISSED
+
+
+def _plain_details(field_details_list: FieldDetailsList) -> bool:
+    """Neither deferred nor under a fragment with variables: what the fast path can complete."""
+    return all(
+        details.defer_usage is None and details.fragment_variable_values is None
+        for details in field_details_list
+    )
