@@ -91,8 +91,9 @@ def all_done(futures: Sequence[asyncio.Future[Any]]) -> asyncio.Future[None]:
     subject (and the audit), so one field's cancellation must cancel none of them (which awaiting
     them directly, or `gather`, would), and their failures are read as outcomes, not raised here.
     `asyncio.wait` does that for about twice the work (a set, a coroutine, a release callback per
-    future), and a cold profile waits like this about eight times after its last department
-    answers: work on the critical path. Cancelling the returned future cancels nothing else."""
+    future); about eight fields of a cold profile wait like this, and most of their waits end
+    after its last department answers: work on the critical path. Cancelling the returned future
+    cancels nothing else."""
     loop = futures[0].get_loop() if futures else asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
     left = len(futures)

@@ -5,12 +5,15 @@ resolver call, awaitable checks, path bookkeeping): about 10 µs a field in CPyt
 profile of ~75 fields is most of the gateway's work once the registries have answered. Below a
 section, though, the data is a validated record read by plain attributes, so that machinery has
 nothing to decide. For such types this execution context compiles each selection once into a small
-completer (read the attribute, serialise the leaf, recurse into lists and objects) and runs it.
+completer (read the attribute, serialise the leaf, recurse into lists and objects) and runs it; a
+list of such objects (`lists`, `grades`, `sources`) is completed by one completer too, rather than
+by graphql-core's path item by item.
 
 A selection is compiled only when it is plain too: fields without arguments or directives, no
 fragments. Anything else, and any surprise while completing (a null in a non-null field, a value a
-scalar cannot serialise), falls back to graphql-core's own path for that object, which reports it
-exactly as it always does: the fast path never produces an error or a partial value of its own.
+scalar cannot serialise), falls back to graphql-core's own path for that object (or list), which
+reports it exactly as it always does: the fast path never produces an error or a partial value of
+its own.
 
 Compiled completers depend only on the schema and the query's syntax tree, which the gateway caches
 per query text, so they are cached per schema, keyed by the identity of the field nodes (verified,
