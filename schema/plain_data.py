@@ -176,10 +176,13 @@ class PlainDataCompiler:
                 return None
 
             def complete_list(value: Any) -> Any:
-                if value is None:
-                    return None
-                if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
-                    raise _Fallback
+                # Records hold lists and tuples; the checks against the ABCs (slow, and every
+                # list of a profile pays them) are only for anything else.
+                if type(value) is not list and type(value) is not tuple:
+                    if value is None:
+                        return None
+                    if not isinstance(value, Iterable) or isinstance(value, str | bytes | Mapping):
+                        raise _Fallback
                 return [item(entry) for entry in value]
 
             return complete_list
