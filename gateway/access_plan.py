@@ -54,6 +54,20 @@ class DeniedField:
     as_list: bool
 
 
+PII_COORDINATES = frozenset({"Person.idNumber", "IndustryBan.person"})
+"""The personal-data leaves: an audit entry records these wherever they are read."""
+
+
+def audited_coordinates(coordinates: frozenset[str]) -> frozenset[str]:
+    """What an audit entry records of what was read: the fields of `Query` and `Subject` (a
+    section is granted and read whole, so its coordinate says which department's records were
+    seen) and the personal-data leaves. The leaves inside a section add nothing an auditor needs,
+    and are most of an entry's size, validation and hashing."""
+    return frozenset(
+        c for c in coordinates if c.startswith(("Query.", "Subject.")) or c in PII_COORDINATES
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AccessPlan:
     document: DocumentNode
@@ -62,6 +76,14 @@ class AccessPlan:
     denied: tuple[DeniedField, ...] = field(default=())
     placeholders: tuple[tuple[str, ...], ...] = field(default=())
     """Paths of the objects whose selection was emptied (see PLACEHOLDER)."""
+    audited_returned: frozenset[str] = field(init=False)
+    """`audited_coordinates` of `returned`, and below of the denied coordinates: derived once per
+    plan, which the executor caches per query and roles, rather than for every lookup audited."""
+    audited_denied: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "audited_returned", audited_coordinates(self.returned))
+        object.__setattr__(self, "audited_denied", audited_coordinates(self.denied_coordinates))
 
     @property
     def denied_coordinates(self) -> frozenset[str]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
 
 from connectors.upstream import FederatedRecord
-from gateway.access_plan import AccessPlan
+from gateway.access_plan import PII_COORDINATES, AccessPlan
 from gateway.audit import AuditEvent, Outcome
 from resolvers.context import RequestContext
 from resolvers.lookups import LookupOutcome
@@ -18,21 +17,6 @@ from resolvers.public_view import hides_records
 from resolvers.subject import FIELD_DEPARTMENTS, SubjectRef
 
 _FIELD_OF = {department: field for field, department in FIELD_DEPARTMENTS.items()}
-PII_COORDINATES = frozenset({"Person.idNumber", "IndustryBan.person"})
-
-
-@functools.lru_cache(maxsize=1024)
-def audited_coordinates(coordinates: frozenset[str]) -> frozenset[str]:
-    """What an entry records of what was read: the fields of `Query` and `Subject` (a section is
-    granted and read whole, so its coordinate says which department's records were seen) and the
-    personal-data leaves. The leaves inside a section add nothing an auditor needs, and are most
-    of an entry's size, validation and hashing.
-
-    Memoised: the sets come from access plans, which are cached per query and roles, so the same
-    few sets are filtered for every lookup (a frozenset caches its hash)."""
-    return frozenset(
-        c for c in coordinates if c.startswith(("Query.", "Subject.")) or c in PII_COORDINATES
-    )
 
 
 def audit_events(
@@ -42,8 +26,8 @@ def audit_events(
     refused: Sequence[tuple[str, str | None]] = (),
 ) -> list[AuditEvent]:
     principal = context.principal
-    returned = audited_coordinates(plan.returned) if plan is not None else frozenset()
-    denied = audited_coordinates(plan.denied_coordinates) if plan is not None else frozenset()
+    returned = plan.audited_returned if plan is not None else frozenset()
+    denied = plan.audited_denied if plan is not None else frozenset()
     who = {
         "request_id": request_id,
         "principal": principal.subject,

@@ -274,7 +274,10 @@ def _completed(
     """`result` completed by the compiled completer of `graphql_type` selected by the fields,
     or `_MISSED` when there is none (deferred, fragment variables, not plain) or it met anything
     that only graphql-core reports properly."""
-    if not _plain_details(field_details_list):
+    if not all(
+        details.defer_usage is None and details.fragment_variable_values is None
+        for details in field_details_list
+    ):
         return _MISSED
     complete = completer_of(graphql_type, tuple(details.node for details in field_details_list))
     if complete is None:
@@ -283,11 +286,3 @@ def _completed(
         return complete(result)
     except Exception:
         return _MISSED
-
-
-def _plain_details(field_details_list: FieldDetailsList) -> bool:
-    """Neither deferred nor under a fragment with variables: what the fast path can complete."""
-    return all(
-        details.defer_usage is None and details.fragment_variable_values is None
-        for details in field_details_list
-    )
