@@ -52,7 +52,7 @@ from gateway.access_plan import (
     uses_variable_directives,
 )
 from gateway.policy import Policy
-from gateway.query_cost import LookupField, cost_over_budget, lookups_of
+from gateway.query_cost import LookupField, OperationLookups, cost_over_budget
 from gateway.query_limits import alias_limit, depth_limit
 from gateway.settings import GraphQLSettings
 from resolvers.context import RequestContext
@@ -131,7 +131,7 @@ class Executor:
         self._validation: LRUCache[str, list[GraphQLError]] = LRUCache(
             maxsize=max(settings.validation_cache_size, 1)
         )
-        self._plans: LRUCache[tuple[str, str | None, frozenset[str]], AccessPlan] = LRUCache(
+        self._plans: LRUCache[tuple[str, str | None, frozenset[str]], _Planned] = LRUCache(
             maxsize=max(settings.validation_cache_size, 1)
         )
 
@@ -160,7 +160,7 @@ class Executor:
         if errors:
             return Result(None, errors, executed=False)
         try:
-            plan = self._plan(query, prepared, operation, variables, principal)
+            plan, lookups_in = self._plan(query, prepared, operation, variables, principal)
         except VariablesInvalid as invalid:
             return Result(None, invalid.errors, executed=False)
         if plan.denied and self._strict:
@@ -173,7 +173,7 @@ class Executor:
             return Result(None, [refused], False, Refusal.FORBIDDEN, plan, operation)
         planned = plan.document.definitions[0]
         assert isinstance(planned, OperationDefinitionNode)
-        lookups = lookups_of(planned, variables)
+        lookups = lookups_in.of(variables)
         too_costly = self._over_budget(lookups, operation, context, principal)
         if too_costly is not None:
             return Result(None, [too_costly], False, Refusal.TOO_COSTLY, plan, operation)
@@ -284,20 +284,20 @@ class Executor:
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
         principal: Principal,
-    ) -> AccessPlan:
-        """The access plan, cached per query, operation and roles unless directives read
-        variables (then what is requested depends on the request)."""
+    ) -> _Planned:
+        """The access plan and its lookups, cached per query, operation and roles unless
+        directives read variables (then what is requested depends on the request)."""
         document = prepared.document
         if prepared.variable_directives:
             grants = self._policy.grants(principal.roles)
-            return plan_access(self._schema, document, operation, variables, grants)
+            return _planned(plan_access(self._schema, document, operation, variables, grants))
         key = (query, operation.name.value if operation.name else None, principal.roles)
-        plan = self._plans.get(key)
-        if plan is None:
+        planned = self._plans.get(key)
+        if planned is None:
             grants = self._policy.grants(principal.roles)
-            plan = plan_access(self._schema, document, operation, variables, grants)
-            self._plans[key] = plan
-        return plan
+            planned = _planned(plan_access(self._schema, document, operation, variables, grants))
+            self._plans[key] = planned
+        return planned
 
     def _parse(self, query: str) -> Prepared:
         prepared = self._documents.get(query)
@@ -331,6 +331,16 @@ class Executor:
             errors = [_coded(e) for e in validate_document(self._schema, document, self._rules)]
             self._validation[query] = errors
         return errors
+
+
+_Planned = tuple[AccessPlan, OperationLookups]
+
+
+def _planned(plan: AccessPlan) -> _Planned:
+    """A plan and the lookups of the operation it will execute (its document's only one)."""
+    operation = plan.document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    return plan, OperationLookups(operation)
 
 
 _PLAIN_SCALARS = frozenset({"ID", "String"})

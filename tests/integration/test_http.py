@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from graphql import get_introspection_query
+from starlette.routing import Router
 
 from registries.server import RegistryServer
 from tests.support import Gateway, calls, running_gateway
@@ -244,3 +246,43 @@ async def test_a_variable_error_names_the_variable(gateway: Gateway) -> None:
     (error,) = body["errors"]
     assert "$id" in error["message"]
     assert error["locations"]
+
+
+async def test_graphql_takes_the_lane_and_everything_else_the_declared_routes(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`GET`/`POST /graphql` skip starlette's router and framework middleware (`GatewayApp`);
+    the rest (other paths, other methods, a root path) is routed as declared."""
+    routed: list[str] = []
+    original = Router.__call__
+
+    async def counting(self: Router, scope: Any, receive: Any, send: Any) -> None:
+        routed.append(f"{scope['method']} {scope['path']}")
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(Router, "__call__", counting)
+    data = await gateway.query("{ __typename }")
+    assert data["data"] == {"__typename": "Query"}
+    by_get = await gateway.client.get("/graphql", params={"query": "{ __typename }"})
+    assert by_get.json()["data"] == {"__typename": "Query"}
+    assert routed == []
+
+    assert (await gateway.client.get("/healthz")).json() == {"status": "ok"}
+    refused = await gateway.client.put("/graphql", content=b"{}")
+    assert refused.status_code == 405
+    assert "POST" in refused.headers["allow"]
+    slash = await gateway.client.post("/graphql/", json={"query": "{ __typename }"})
+    assert slash.status_code == 307
+    assert slash.headers["location"].endswith("/graphql")
+    assert routed == ["GET /healthz", "PUT /graphql", "POST /graphql/"]
+
+    # Behind a proxy that mounts the gateway under a root path, the router strips it.
+    mounted = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway.app, root_path="/credit"),
+        base_url="http://gateway",
+        headers=gateway.client.headers,
+    )
+    async with mounted:
+        under_root = await mounted.post("/credit/graphql", json={"query": "{ __typename }"})
+    assert under_root.json()["data"] == {"__typename": "Query"}
+    assert routed[-1] == "POST /credit/graphql"
