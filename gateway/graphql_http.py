@@ -110,6 +110,7 @@ async def graphql_endpoint(request: Request) -> Response:
         measures=services.measures,
         upstreams=services.upstreams,
         deadline=deadline,
+        plans=services.load_plans,
     )
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal

@@ -7,10 +7,12 @@ and schemas.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 
 import aiohttp
 import strawberry
+from cachetools import LRUCache
 
 from connectors.catalog import build_connector
 from connectors.upstream import UpstreamConnector
@@ -42,6 +44,10 @@ def upstream_session(http: HttpClientSettings) -> aiohttp.ClientSession:
     )
 
 
+LOAD_PLANS = 4096
+"""Load plans kept: one per selection, matter and principal in use (a plan is a few tuples)."""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -55,6 +61,10 @@ class Services:
     audit: AuditLog
     upstreams: dict[str, UpstreamSource]
     rate_limits: RateLimits
+    load_plans: LRUCache[Hashable, object] = field(
+        default_factory=lambda: LRUCache(maxsize=LOAD_PLANS)
+    )
+    """The requests' load plans (`RequestContext.plans`): by query shape, matter and principal."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -95,9 +95,11 @@ class RequestContext:
     deadline: Deadline | None = None
     """When every upstream call of this request must have ended (`[graphql] deadline_s` after
     the request arrived); `None`: only the connectors' own timeouts bound it."""
-    plans: dict[Hashable, object] = field(default_factory=dict)
-    """What this request planned to load, by what it was planned from: the query's cost, the
-    fetch ahead and the resolver plan the same `subject` field (resolvers/subject.py)."""
+    plans: MutableMapping[Hashable, object] = field(default_factory=dict)
+    """Load plans by what they were planned from: the query's cost, the fetch ahead and the
+    resolver plan the same `subject` field with the same plan (resolvers/subject.py). The app
+    passes its own bounded map (`Services.load_plans`), so that plans outlive the request; a
+    plan's key holds everything it was made from, the principal included."""
     _subject_ids: dict[str, SubjectId] = field(default_factory=dict)
     _loaders: dict[str, DataLoader[str, SourceOutcome]] = field(default_factory=dict)
     _loading: list[asyncio.Future[SourceOutcome]] = field(default_factory=list)

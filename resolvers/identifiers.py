@@ -60,6 +60,11 @@ def parse_subject_id(raw: str, today: date | None = None) -> SubjectId:
             f"identity number); got {len(value)}."
         )
     if value[:17].isdigit():
+        # Most organisations' codes are digits too. One whose last character is not a resident
+        # number's check character can only be a code: checked as one first, it is spared the
+        # birth date (an exception, for a code); anything else is judged as before.
+        if not _may_be_resident_number(value) and uscc.is_valid(value):
+            return SubjectId(value, _organisation_kind(value))
         person_error = _resident_number_error(value, today or today_in_china())
         if person_error is None:
             return SubjectId(value, SubjectKind.NATURAL_PERSON)
@@ -88,6 +93,11 @@ def parse_subject_id(raw: str, today: date | None = None) -> SubjectId:
             "(GB 32100-2015): the code was mistyped or is not real."
         ) from exc
     return SubjectId(value, _organisation_kind(value))
+
+
+def _may_be_resident_number(value: str) -> bool:
+    """Shaped as a resident number with the right check character (GB 11643-1999)."""
+    return _RIC_SHAPE.match(value) is not None and value[-1] == ric.calc_check_digit(value)
 
 
 def _looks_like_resident_number(value: str) -> bool:

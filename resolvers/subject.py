@@ -313,12 +313,19 @@ class _LoadPlan:
     for_measures: tuple[str, ...]
     asks: dict[str, UpstreamParts]
 
+    _consulted: dict[SubjectKind, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict, compare=False
+    )
+    """`consulted`'s answers, by kind (there are four)."""
+
     @classmethod
     def planned(
         cls, context: RequestContext, selection: _Selection, purpose: Matter | None
     ) -> _LoadPlan:
-        """The plan, made once per request for each selection and matter (`of`)."""
-        key = (cls, selection, None if purpose is None else purpose.id)
+        """The plan of a selection and matter for this principal (`of` reads nothing else but
+        the app's sources, lower-level gateways and catalogue), kept in `context.plans`: the
+        app's, so that a cold profile's way out does not make it again (about 30 us there)."""
+        key = (cls, selection, None if purpose is None else purpose.id, context.principal)
         plan = context.plans.get(key)
         if not isinstance(plan, _LoadPlan):
             plan = context.plans[key] = cls.of(context, selection, purpose)
@@ -347,7 +354,12 @@ class _LoadPlan:
 
     def consulted(self, kind: SubjectKind) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(departments consulted, departments the name comes from) for a subject of `kind`."""
-        return _consulted(kind, self.fields, self.enabled, self.used, self.for_measures)
+        found = self._consulted.get(kind)
+        if found is None:
+            found = self._consulted[kind] = _consulted(
+                kind, self.fields, self.enabled, self.used, self.for_measures
+            )
+        return found
 
 
 def planned_records(

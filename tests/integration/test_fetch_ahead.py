@@ -9,6 +9,7 @@ an invalid id, a batch over its limit, a section the matter does not use, a cach
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable, MutableMapping
 from typing import Any, cast
 
 import pytest
@@ -18,6 +19,7 @@ from gateway.query_cost import lookups_of
 from registries.server import RegistryServer
 from resolvers.context import RequestContext
 from resolvers.principal import Principal
+from resolvers.subject import planned_loads
 from schema.examples import PROFILE_QUERY
 from tests.support import Gateway, bearer, calls
 
@@ -32,7 +34,11 @@ MATTER = "CO-JOINT-REVIEW"
 DEPARTMENTS = ("environment", "quality", "health", "commerce")
 
 
-def _context(gateway: Gateway, principal: Principal = OFFICE) -> RequestContext:
+def _context(
+    gateway: Gateway,
+    principal: Principal = OFFICE,
+    plans: MutableMapping[Hashable, object] | None = None,
+) -> RequestContext:
     services = gateway.services
     return RequestContext(
         "t",
@@ -40,6 +46,7 @@ def _context(gateway: Gateway, principal: Principal = OFFICE) -> RequestContext:
         principal=principal,
         catalogue=services.catalogue,
         measures=services.measures,
+        plans={} if plans is None else plans,
     )
 
 
@@ -226,3 +233,36 @@ async def test_nothing_is_fetched_ahead_for_a_cached_profile(
     operation = executor._parse(PROFILE_QUERY).operations[None]
     lookups = lookups_of(operation, variables)
     assert not executor._fetch_ahead(lookups, operation, variables, context)
+
+
+async def test_load_plans_are_the_apps_and_kept_apart_per_principal(
+    gateway: Gateway, samples: dict[str, str]
+) -> None:
+    """A selection's load plan is made once for the app per matter and principal (the query's
+    cost, the fetch ahead and the resolver of every later request read it), never shared with
+    another principal, whose matters may differ."""
+    plans = gateway.services.load_plans
+    plans.clear()
+    fields = frozenset({"environment", "lists", "name"})
+    first, again = (_context(gateway, OFFICE, plans) for _ in range(2))
+    ids = [samples["penalised"]]
+    assert planned_loads(first, ids, MATTER, fields) == planned_loads(again, ids, MATTER, fields)
+    assert len(plans) == 1
+    colleague = Principal(
+        "office-2", department="credit_office", roles=frozenset({"credit_office"})
+    )
+    other = _context(gateway, colleague, plans)
+    planned_loads(other, ids, MATTER, fields)
+    assert len(plans) == 2
+    ((key_a, plan_a), (key_b, plan_b)) = plans.items()
+    assert {cast(tuple[Any, ...], key)[-1] for key in (key_a, key_b)} == {OFFICE, colleague}
+    assert plan_a is not plan_b
+
+    # Served: a profile's plan lands in the app's map, under the principal that asked.
+    plans.clear()
+    response = await gateway.post(
+        {"query": PROFILE_QUERY, "variables": {"id": samples["clean"], "matter": MATTER}}
+    )
+    assert response.status_code == 200
+    (served,) = plans
+    assert cast(tuple[Any, ...], served)[-1].roles == frozenset({"credit_office"})

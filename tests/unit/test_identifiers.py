@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from resolvers.errors import CodedError, ErrorCode
@@ -264,3 +264,57 @@ def test_one_mistyped_character_never_names_another_subject_of_the_same_scheme(
         assert parsed.code is ErrorCode.INVALID_SUBJECT_ID
         return
     assert (parsed.kind is SubjectKind.NATURAL_PERSON) is not person
+
+
+def _judged_person_first(value: str) -> SubjectKind | str:
+    """How an id of 17 digits was judged before codes were tried first: as a resident number,
+    then as a credit code, then refused (the message, or a mark where the rest decides)."""
+    from stdnum.cn import uscc
+
+    from resolvers.identifiers import _organisation_kind, _resident_number_error
+
+    person_error = _resident_number_error(value, TODAY)
+    if person_error is None:
+        return SubjectKind.NATURAL_PERSON
+    if uscc.is_valid(value):
+        return _organisation_kind(value)
+    return "refused"
+
+
+def _with_check(body: str, scheme: str) -> str:
+    from stdnum.cn import ric, uscc
+
+    calc = uscc.calc_check_digit if scheme == "uscc" else ric.calc_check_digit
+    return body + calc(body + "0")
+
+
+_DIGITS = st.from_regex(r"\A[0-9]{17}\Z")
+
+
+@PROPERTIES
+@given(
+    value=st.one_of(
+        st.from_regex(r"\A[0-9]{17}[0-9X]\Z"),
+        _DIGITS.map(lambda body: _with_check(body, "uscc")),
+        _DIGITS.map(lambda body: _with_check(body, "ric")),
+        st.builds(
+            lambda born, serial: _with_check(f"110105{born:%Y%m%d}{serial:03d}", "ric"),
+            st.dates(date(1900, 1, 1), TODAY),
+            st.integers(0, 999),
+        ),
+    )
+)
+@example("110105197001010054")  # a resident number that is also a valid credit code
+@example("110105197001020439")
+@example("914304212222826132")  # a credit code of digits
+def test_codes_of_digits_are_judged_as_when_persons_were_tried_first(value: str) -> None:
+    """Checking a code of digits as a credit code first (when it cannot be a resident number)
+    names the same kind, or refuses, exactly as trying it as a resident number first did; a
+    number valid as both is still a person's."""
+    parsed = _parsed_or_error(value)
+    expected = _judged_person_first(value)
+    if expected == "refused":
+        assert isinstance(parsed, CodedError)
+    else:
+        assert isinstance(parsed, SubjectId)
+        assert parsed.kind is expected
