@@ -83,6 +83,16 @@ def add_fault_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per `Faults` field (``--error-rate``, ``--fault-seed`` ...); unset ones default."""
     group = parser.add_argument_group("faults (applied to every /v1 route)")
     for name, field in Faults.model_fields.items():
+        if field.annotation is bool:
+            group.add_argument(
+                f"--{_FAULT_FLAGS[name]}",
+                dest=f"fault_{name}",
+                action="store_const",
+                const=True,
+                default=None,
+                help=field.description,
+            )
+            continue
         kind = int if name in ("huge_payload_bytes", "seed") else float
         group.add_argument(
             f"--{_FAULT_FLAGS[name]}",

@@ -51,6 +51,12 @@ class Faults(BaseModel):
 
     latency_ms: float = Field(0.0, ge=0)
     jitter_ms: float = Field(0.0, ge=0, description="uniform extra latency in [0, jitter_ms]")
+    precise_latency: bool = Field(
+        False,
+        description="keep latency + jitter to within a few hundredths of a millisecond "
+        "(the event loop's timers are off by up to one); costs the process a millisecond of "
+        "loop turns per delayed request",
+    )
     error_rate: Rate = 0.0
     malformed_rate: Rate = 0.0
     wrong_schema_rate: Rate = 0.0

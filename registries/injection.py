@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 
 from registries.faults import Fault, FaultSwitch
+from registries.latency import sleep_precisely
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,7 +44,7 @@ async def with_faults(
     """Run `handler` under the registry's current faults."""
     delay = switch.delay_s()
     if delay > 0:
-        await asyncio.sleep(delay)
+        await (sleep_precisely(delay) if switch.faults.precise_latency else asyncio.sleep(delay))
     fault = switch.draw()
     if fault is None:
         return await handler(request)

@@ -42,6 +42,8 @@ def test_fault_flags_map_to_faults() -> None:
     assert faults_from_args(args) == Faults(error_rate=0.1, latency_ms=20, seed=3)
     assert args.seed == 9
     assert faults_from_args(build_parser().parse_args(["serve"])) == Faults()
+    precise = build_parser().parse_args(["serve", "--latency-ms", "20", "--precise-latency"])
+    assert faults_from_args(precise) == Faults(latency_ms=20, precise_latency=True)
 
 
 def test_departments_are_checked(capsys: pytest.CaptureFixture[str]) -> None:

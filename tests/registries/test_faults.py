@@ -13,6 +13,7 @@ import pytest
 
 from connectors.records import BatchResponse, CommerceRecord, RegistryHealth
 from registries.faults import Fault, Faults, FaultSwitch
+from registries.latency import sleep_precisely
 from registries.server import RegistryServer
 
 SHORT = aiohttp.ClientTimeout(total=0.5)
@@ -233,6 +234,31 @@ async def test_latency_delays_every_v1_route(
         async with http.get(url) as response:
             assert response.status == 200
         assert time.monotonic() - started >= 0.14
+
+
+async def test_precise_latency_never_answers_early(
+    commerce: RegistryServer, http: aiohttp.ClientSession, samples10k: dict[str, str]
+) -> None:
+    """With `precise_latency` the wait ends at the delay, never before (the loop's timers can
+    end one early by most of a millisecond); the admin route keeps the setting."""
+    await put_faults(commerce, http, latency_ms=20, precise_latency=True)
+    async with http.get(f"{commerce.url}/admin/faults") as response:
+        assert (await response.json())["precise_latency"] is True
+    for _ in range(10):
+        started = time.perf_counter()
+        async with http.get(subject_url(commerce, samples10k)) as response:
+            assert response.status == 200
+        assert time.perf_counter() - started >= 0.020
+
+
+@pytest.mark.parametrize("delay_s", [0.0005, 0.0015, 0.0021, 0.02])
+async def test_sleeping_precisely_never_ends_early(delay_s: float) -> None:
+    for _ in range(5):
+        started = time.perf_counter()
+        await sleep_precisely(delay_s)
+        elapsed = time.perf_counter() - started
+        assert elapsed >= delay_s
+        assert elapsed < delay_s + 0.5  # generous: a noisy machine, not a speed
 
 
 async def test_faults_apply_to_health_but_never_to_admin(
