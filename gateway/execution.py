@@ -292,12 +292,12 @@ class Executor:
             grants = self._policy.grants(principal.roles)
             return _planned(plan_access(self._schema, document, operation, variables, grants))
         key = (query, operation.name.value if operation.name else None, principal.roles)
-        planned = self._plans.get(key)
-        if planned is None:
+        cached = self._plans.get(key)
+        if cached is None:
             grants = self._policy.grants(principal.roles)
-            planned = _planned(plan_access(self._schema, document, operation, variables, grants))
-            self._plans[key] = planned
-        return planned
+            cached = _planned(plan_access(self._schema, document, operation, variables, grants))
+            self._plans[key] = cached
+        return cached
 
     def _parse(self, query: str) -> Prepared:
         prepared = self._documents.get(query)

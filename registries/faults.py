@@ -54,8 +54,8 @@ class Faults(BaseModel):
     precise_latency: bool = Field(
         False,
         description="keep latency + jitter to within a few hundredths of a millisecond "
-        "(the event loop's timers are off by up to one); costs the process a millisecond of "
-        "loop turns per delayed request",
+        "(the event loop's timers can be off by a millisecond); costs the process about a "
+        "millisecond of loop turns per delayed request",
     )
     error_rate: Rate = 0.0
     malformed_rate: Rate = 0.0
