@@ -734,7 +734,19 @@ def running_on(cores: Collection[int] | None) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-def run(plan: Plan, log: Callable[[str], None]) -> Results:
+Instrument = Callable[[str, list[str]], list[str]]
+"""The command line a server (`gateway`, `floor`) is started with, given its name and own
+command line: `bench.timeline` runs both under its probe."""
+
+
+def _as_is(name: str, argv: list[str]) -> list[str]:
+    return argv
+
+
+_PYTHON_M = (sys.executable, "-m")
+
+
+def run(plan: Plan, log: Callable[[str], None], instrument: Instrument = _as_is) -> Results:
     started_at = datetime.now().astimezone()
     started = time.monotonic()
     today = date.today()
@@ -763,14 +775,17 @@ def run(plan: Plan, log: Callable[[str], None]) -> Results:
             "gateway",
             # Access control and audit taken out (bench/access_app.py): this benchmark measures
             # the fan-out and the cache; bench/access.py measures what those two add.
-            [sys.executable, "-m", "bench.access_app", "--config", str(config), "--mode", "off"],
+            instrument(
+                "gateway",
+                [*_PYTHON_M, "bench.access_app", "--config", str(config), "--mode", "off"],
+            ),
             servers,
         )
         log(f"gateway listening: {gateway} (pid {gateway_process.pid})")
         floor_process, floor = start_uvicorn_server(
             group,
             "floor",
-            [sys.executable, "-m", "bench.floor_app", "--config", str(config)],
+            instrument("floor", [*_PYTHON_M, "bench.floor_app", "--config", str(config)]),
             servers,
         )
         log(f"floor listening: {floor} (pid {floor_process.pid})")
