@@ -20,7 +20,7 @@ import asyncio
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import strawberry
 from cachetools import LRUCache
@@ -160,7 +160,7 @@ class Executor:
         if errors:
             return Result(None, errors, executed=False)
         try:
-            plan, lookups_in = self._plan(query, prepared, operation, variables, principal)
+            plan, planned, lookups_in = self._plan(query, prepared, operation, variables, principal)
         except VariablesInvalid as invalid:
             return Result(None, invalid.errors, executed=False)
         if plan.denied and self._strict:
@@ -171,8 +171,6 @@ class Executor:
                 extensions={"code": ErrorCode.FORBIDDEN.value},
             )
             return Result(None, [refused], False, Refusal.FORBIDDEN, plan, operation)
-        planned = plan.document.definitions[0]
-        assert isinstance(planned, OperationDefinitionNode)
         lookups = lookups_in.of(variables)
         too_costly = self._over_budget(lookups, operation, context, principal)
         if too_costly is not None:
@@ -290,12 +288,12 @@ class Executor:
         document = prepared.document
         if prepared.variable_directives:
             grants = self._policy.grants(principal.roles)
-            return _planned(plan_access(self._schema, document, operation, variables, grants))
+            return _Planned.of(plan_access(self._schema, document, operation, variables, grants))
         key = (query, operation.name.value if operation.name else None, principal.roles)
         cached = self._plans.get(key)
         if cached is None:
             grants = self._policy.grants(principal.roles)
-            cached = _planned(plan_access(self._schema, document, operation, variables, grants))
+            cached = _Planned.of(plan_access(self._schema, document, operation, variables, grants))
             self._plans[key] = cached
         return cached
 
@@ -333,14 +331,19 @@ class Executor:
         return errors
 
 
-_Planned = tuple[AccessPlan, OperationLookups]
+class _Planned(NamedTuple):
+    """An access plan, the operation it executes (its document's only one) and that operation's
+    lookups: derived together, once per cached plan."""
 
+    plan: AccessPlan
+    operation: OperationDefinitionNode
+    lookups: OperationLookups
 
-def _planned(plan: AccessPlan) -> _Planned:
-    """A plan and the lookups of the operation it will execute (its document's only one)."""
-    operation = plan.document.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    return plan, OperationLookups(operation)
+    @classmethod
+    def of(cls, plan: AccessPlan) -> _Planned:
+        operation = plan.document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return cls(plan, operation, OperationLookups(operation))
 
 
 _PLAIN_SCALARS = frozenset({"ID", "String"})

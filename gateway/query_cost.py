@@ -45,14 +45,6 @@ class LookupField:
     measure_matters: tuple[str | None, ...]
 
 
-def lookups_of(
-    operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
-) -> list[LookupField]:
-    """The lookups of an operation as the access plan prunes it (fragments inlined, directives
-    applied, denied fields removed): its root selections are plain fields."""
-    return OperationLookups(operation).of(variables)
-
-
 @dataclass(frozen=True, slots=True)
 class _LookupShape:
     """One lookup as the document writes it: what is left to read per request is the values of
@@ -67,9 +59,11 @@ class _LookupShape:
 
 
 class OperationLookups:
-    """`lookups_of` for one operation, its document read once: an executor keeps one beside each
-    cached access plan, so a request only reads its variables. (Walking the document was about
-    50 us of a cold profile's way out, before its first registry request could leave.)"""
+    """The lookups of an operation as the access plan prunes it (fragments inlined, directives
+    applied, denied fields removed: its root selections are plain fields), its document read
+    once: an executor keeps one beside each cached access plan, so a request only reads its
+    variables (`of`). (Walking the document was about 50 us of a cold profile's way out, before
+    its first registry request could leave.)"""
 
     __slots__ = ("_definitions", "_shapes")
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 import pytest
 
 from gateway.execution import Executor
-from gateway.query_cost import lookups_of
+from gateway.query_cost import OperationLookups
 from registries.server import RegistryServer
 from resolvers.context import RequestContext
 from resolvers.principal import Principal
@@ -74,7 +74,7 @@ async def test_the_loads_start_before_execution_and_the_resolver_joins_them(
     executor = _executor(gateway)
     prepared = executor._parse(PROFILE_QUERY)
     operation = prepared.operations[None]
-    lookups = lookups_of(operation, {"id": samples["penalised"], "matter": MATTER})
+    lookups = OperationLookups(operation).of({"id": samples["penalised"], "matter": MATTER})
     variables = {"id": samples["penalised"], "matter": MATTER}
     missing = executor._fetch_ahead(lookups, operation, variables, context)
     assert [department for department, _ in missing] == list(DEPARTMENTS)
@@ -231,7 +231,7 @@ async def test_nothing_is_fetched_ahead_for_a_cached_profile(
     context = _context(gateway)
     executor = _executor(gateway)
     operation = executor._parse(PROFILE_QUERY).operations[None]
-    lookups = lookups_of(operation, variables)
+    lookups = OperationLookups(operation).of(variables)
     assert not executor._fetch_ahead(lookups, operation, variables, context)
 
 
