@@ -245,13 +245,17 @@ async def test_failure_inside_the_transaction_commits_nothing(
 
 
 async def test_slow_store_times_out_into_audit_unavailable(counted: Instrumented) -> None:
-    counted.delay_s = 1.0
-    async with AuditLog(counted, commit_timeout_s=0.05) as log:
+    # The deadline must leave a real commit (SQLite, PostgreSQL on a busy CI machine) a wide
+    # margin: CI once took more than 50 ms for the second, undelayed commit. The delay is far
+    # past the deadline, so the first commit cannot squeeze in under it either.
+    counted.delay_s = 60.0
+    async with AuditLog(counted, commit_timeout_s=1.0) as log:
         with pytest.raises(AuditUnavailable):
             await log.record([event(1)])
         counted.delay_s = 0
         [entry] = await log.record([event(2)])
     assert entry.seq == 1
+    assert counted.batches == [1, 1]
 
 
 async def test_backlog_is_bounded(counted: Instrumented) -> None:
@@ -386,7 +390,7 @@ async def test_chain_lock_held_elsewhere_times_out_then_recovers(
 
         release = release_postgres
     try:
-        async with AuditLog(store, commit_timeout_s=0.2) as log:
+        async with AuditLog(store, commit_timeout_s=1.0) as log:
             with pytest.raises(AuditUnavailable):
                 await log.record(events(2))
             await release()
