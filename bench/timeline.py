@@ -3,8 +3,10 @@ run with both servers under `bench.timeline_probe`.
 
 ``python -m bench.timeline [--cold-requests N]`` prints, for the gateway and the floor, the
 median of each segment of a cold profile (from the request's first bytes to its response's last)
-in the middle fifth of the requests and in their slowest tenth, and the widest gaps between two
-marks in the slowest requests: whether a tail is the work getting slower or a pause somewhere.
+in the middle fifth of the requests and in their slowest tenth, with the share of the middle
+fifth's segment the server's thread spent on the CPU (so a segment of work is told from one of
+waiting), and the widest gaps between two marks in the slowest requests: whether a tail is the
+work getting slower or a pause somewhere.
 The marks cost a few percent, so its ratios are a little above `bench.fanout`'s; the warm phase
 is cut to a second. Figures go to stdout only.
 """
@@ -23,8 +25,10 @@ from pathlib import Path
 from bench import fanout
 from bench.harness import StartError, run_benchmark
 
-Request = list[tuple[str, float]]
-"""One request's marks, in microseconds from its first bytes (`in`)."""
+Mark = tuple[str, float, float | None]
+"""A mark's name, its wall-clock time and the server thread's CPU time, in microseconds from the
+request's first bytes (`in`); the CPU time is None in a file of a probe that did not record it."""
+Request = list[Mark]
 
 SEGMENTS: dict[str, tuple[tuple[str, bool], tuple[str, bool]]] = {
     # name: ((from mark, its last occurrence?), (to mark, its last occurrence?))
@@ -32,6 +36,8 @@ SEGMENTS: dict[str, tuple[tuple[str, bool], tuple[str, bool]]] = {
     "first upstream request written": (("in", False), ("sent", False)),
     "first to last upstream request written": (("sent", False), ("sent", True)),
     "first upstream request to its first answer": (("sent", False), ("ans", False)),
+    "first answer's bytes to its headers parsed": (("ans", False), ("hdr", False)),
+    "last answer's bytes to its headers parsed": (("ans", True), ("hdr", True)),
     "first answer to last record validated": (("ans", False), ("val", True)),
     "last record validated to execution's end": (("val", True), ("done", False)),
     "execution's end to response written": (("done", False), ("out", False)),
@@ -47,34 +53,50 @@ class Segment:
     """Median over the middle fifth of the requests, by their whole time."""
     slowest_us: float
     """Median over the slowest tenth."""
+    cpu_share: float | None = None
+    """The server thread's CPU time over the wall time, medians over the middle fifth."""
 
 
 def load(path: Path, upstream_answers: int = 4) -> list[Request]:
     """The cold profiles of a probe's file: requests that read `upstream_answers` answers."""
     requests: list[Request] = []
     for marks in json.loads(path.read_text(encoding="utf-8")):
-        if sum(1 for name, _ in marks if name == "ans") < upstream_answers:
+        if sum(1 for mark in marks if mark[0] == "ans") < upstream_answers:
             continue
         start = marks[0][1]
-        requests.append([(str(name), (ns - start) / 1000.0) for name, ns in marks])
+        cpu_start = marks[0][2] if len(marks[0]) > 2 else None
+        requests.append(
+            [
+                (
+                    str(mark[0]),
+                    (mark[1] - start) / 1000.0,
+                    None if cpu_start is None else (mark[2] - cpu_start) / 1000.0,
+                )
+                for mark in marks
+            ]
+        )
     return requests
 
 
-def _at(request: Request, mark: str, last: bool) -> float | None:
-    times = [t for name, t in request if name == mark]
-    if not times:
+def _at(request: Request, mark: str, last: bool) -> Mark | None:
+    found = [m for m in request if m[0] == mark]
+    if not found:
         return None
-    return times[-1] if last else times[0]
+    return found[-1] if last else found[0]
 
 
 def _lengths(
-    requests: Sequence[Request], begin: tuple[str, bool], end: tuple[str, bool]
+    requests: Sequence[Request], begin: tuple[str, bool], end: tuple[str, bool], cpu: bool = False
 ) -> list[float]:
+    """Each request's wall time from `begin` to `end` (its CPU time with `cpu`, where known)."""
     found = []
     for request in requests:
         start, stop = _at(request, *begin), _at(request, *end)
-        if start is not None and stop is not None:
-            found.append(stop - start)
+        if start is None or stop is None:
+            continue
+        first, last = (start[2], stop[2]) if cpu else (start[1], stop[1])
+        if first is not None and last is not None:
+            found.append(last - first)
     return found
 
 
@@ -90,9 +112,12 @@ def segments(requests: Sequence[Request]) -> list[Segment]:
         middle_lengths = _lengths(middle, begin, end)
         slowest_lengths = _lengths(slowest, begin, end)
         if middle_lengths and slowest_lengths:
-            found.append(
-                Segment(name, statistics.median(middle_lengths), statistics.median(slowest_lengths))
+            middle_us = statistics.median(middle_lengths)
+            cpu_lengths = _lengths(middle, begin, end, cpu=True)
+            share = (
+                statistics.median(cpu_lengths) / middle_us if cpu_lengths and middle_us else None
             )
+            found.append(Segment(name, middle_us, statistics.median(slowest_lengths), share))
     return found
 
 
@@ -101,7 +126,7 @@ def widest_gaps(request: Request, count: int = 3) -> list[tuple[float, str, str]
     the last request written to the first answer) left out."""
     gaps = [
         (later - earlier, first, second)
-        for (first, earlier), (second, later) in itertools.pairwise(request)
+        for (first, earlier, _), (second, later, _) in itertools.pairwise(request)
         if not (second == "ans" and first in ("sent", "start"))
     ]
     return sorted(gaps, reverse=True)[:count]
@@ -112,10 +137,11 @@ def report(name: str, requests: Sequence[Request]) -> str:
         return f"{name}: no cold profile was recorded"
     lines = [
         f"{name}: {len(requests)} cold profiles (µs, medians)",
-        f"  {'segment':<46} {'middle fifth':>13} {'slowest tenth':>14}",
+        f"  {'segment':<46} {'middle fifth':>13} {'slowest tenth':>14} {'CPU share':>10}",
     ]
     lines += [
-        f"  {s.name:<46} {s.middle_us:13.0f} {s.slowest_us:14.0f}" for s in segments(requests)
+        f"  {s.name:<46} {s.middle_us:13.0f} {s.slowest_us:14.0f} {_share(s.cpu_share):>10}"
+        for s in segments(requests)
     ]
     lines.append("  the slowest requests' widest gaps between two marks (µs, from, to):")
     for request in sorted(requests, key=lambda r: r[-1][1])[-5:]:
@@ -123,6 +149,10 @@ def report(name: str, requests: Sequence[Request]) -> str:
         gaps = ", ".join(f"{gap:.0f} {first}->{second}" for gap, first, second in widest)
         lines.append(f"    {request[-1][1]:8.0f} total: {gaps}")
     return "\n".join(lines)
+
+
+def _share(share: float | None) -> str:
+    return "-" if share is None else f"{share:.0%}"
 
 
 def probed(directory: Path) -> fanout.Instrument:

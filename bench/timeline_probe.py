@@ -2,8 +2,11 @@
 
 ``python -m bench.timeline_probe OUT MODULE [ARGS...]`` runs ``python -m MODULE ARGS...`` with
 marks on the few places a cold profile passes through, and writes every request's marks to
-``OUT`` (JSON: a list of requests, each a list of ``[mark, ns]``), rewritten every 25 requests
-and at exit. `bench.timeline` starts the gateway and the floor this way and reads the files.
+``OUT`` (JSON: a list of requests, each a list of ``[mark, ns, cpu_ns]``: the wall clock and the
+thread's CPU time), rewritten every 25 requests and at exit. `bench.timeline` starts the gateway
+and the floor this way and reads the files. The CPU time tells a segment the server spent working
+from one it spent waiting: on a VM a waiting vCPU is descheduled, and whatever runs first after
+a wait runs with cold caches, so a segment's wall time alone cannot say which it was.
 
 The marks wrap library internals (uvicorn's httptools protocol, aiohttp's client request and
 protocol) and a few of the gateway's own functions: a diagnostic for the versions installed,
@@ -16,6 +19,7 @@ percent of a cold profile.
 | `start` | a department's load is started (`Source.start`; the gateway only) |
 | `sent` | an upstream request has been written (aiohttp) |
 | `ans` | an upstream answer's bytes are read (aiohttp) |
+| `hdr` | an upstream answer's status and headers are parsed and handed to its caller (aiohttp) |
 | `val` | a record has been validated (`HttpConnector`; the gateway only) |
 | `done` | execution has ended, before the audit (`RequestContext.settled`; the gateway only) |
 | `out` | the response's last bytes have been written (uvicorn) |
@@ -36,7 +40,12 @@ from typing import Any
 
 DUMP_EVERY = 25
 
-Marks = list[tuple[str, int]]
+Marks = list[tuple[str, int, int]]
+"""(mark, wall clock ns, the thread's CPU time ns)."""
+
+
+def _now() -> tuple[int, int]:
+    return time.perf_counter_ns(), time.thread_time_ns()
 
 
 class Timeline:
@@ -49,11 +58,11 @@ class Timeline:
 
     def begin(self) -> None:
         if self.current is None or self.current[-1][0] == "out":
-            self.current = [("in", time.perf_counter_ns())]
+            self.current = [("in", *_now())]
 
     def mark(self, name: str) -> None:
         if self.current is not None and self.current[-1][0] != "out":
-            self.current.append((name, time.perf_counter_ns()))
+            self.current.append((name, *_now()))
 
     def end(self) -> None:
         if self.current is None or self.current[-1][0] == "out":
@@ -138,6 +147,7 @@ def install(out: Path) -> Timeline:
     _wrap(httptools_impl.HttpToolsProtocol, "data_received", _before(timeline.begin))
     _wrap(httptools_impl.RequestResponseCycle, "send", at_response_end)
     _wrap(client_reqrep.ClientRequest, "send", _after(lambda: timeline.mark("sent")))
+    _wrap(client_reqrep.ClientResponse, "start", _after(lambda: timeline.mark("hdr")))
     _wrap(client_proto.ResponseHandler, "data_received", at_answer_bytes)
     # The gateway's own marks (the floor, from the same tree, never reaches these).
     from connectors.http import HttpConnector

@@ -8,27 +8,35 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.timeline import load, probed, segments, widest_gaps
+from bench.timeline import Request, load, probed, report, segments, widest_gaps
 from bench.timeline_probe import Timeline
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _request(shift: float = 0.0) -> list[tuple[str, float]]:
-    """A cold profile's marks (µs): the way out, the wait, four answers, the way back."""
-    return [
+WAIT_US = 20000.0
+"""Between the last request written and the first answer the server waits: no CPU time."""
+
+
+def _request(shift: float = 0.0) -> Request:
+    """A cold profile's marks (µs): the way out, the wait, two answers, the way back; the server
+    works all the time but for the wait."""
+    marks = [
         ("in", 0.0),
         ("start", 500.0),
         ("sent", 900.0),
         ("start", 950.0),
         ("sent", 1500.0),
         ("ans", 21500.0),
+        ("hdr", 21650.0),
         ("val", 21800.0),
         ("ans", 21900.0),
+        ("hdr", 21920.0),
         ("val", 22200.0 + shift),
         ("done", 22700.0 + shift),
         ("out", 23000.0 + shift),
     ]
+    return [(name, t, t if t < 21500.0 else t - WAIT_US) for name, t in marks]
 
 
 def test_segments_read_the_marks_they_name() -> None:
@@ -40,7 +48,23 @@ def test_segments_read_the_marks_they_name() -> None:
     assert by_name["first upstream request to its first answer"].middle_us == 20600.0
     assert by_name["first answer to last record validated"].middle_us == 700.0
     assert by_name["last record validated to execution's end"].middle_us == 500.0
+    assert by_name["first answer's bytes to its headers parsed"].middle_us == 150.0
+    assert by_name["last answer's bytes to its headers parsed"].middle_us == 20.0
     assert by_name["whole request"].slowest_us == 23000.0
+
+
+def test_cpu_share_tells_work_from_waiting() -> None:
+    by_name = {segment.name: segment for segment in segments([_request() for _ in range(10)])}
+    assert by_name["first answer to response written"].cpu_share == 1.0
+    # Only the work of writing the second request, then the wait.
+    assert by_name["first upstream request to its first answer"].cpu_share == 600.0 / 20600.0
+    assert by_name["whole request"].cpu_share == (23000.0 - WAIT_US) / 23000.0
+
+
+def test_cpu_share_is_unknown_without_cpu_marks() -> None:
+    requests: list[Request] = [[(name, t, None) for name, t, _ in _request()] for _ in range(10)]
+    assert all(segment.cpu_share is None for segment in segments(requests))
+    assert "-" in report("floor", requests).splitlines()[2]
 
 
 def test_the_slowest_tenth_is_told_apart_and_marks_a_server_lacks_are_left_out() -> None:
@@ -48,7 +72,7 @@ def test_the_slowest_tenth_is_told_apart_and_marks_a_server_lacks_are_left_out()
     by_name = {segment.name: segment for segment in segments(requests)}
     assert by_name["whole request"].middle_us == 23000.0
     assert by_name["whole request"].slowest_us == 27000.0
-    floor = [[(name, t) for name, t in _request() if name not in ("start", "val", "done")]]
+    floor = [[mark for mark in _request() if mark[0] not in ("start", "val", "done")]]
     names = {segment.name for segment in segments(floor)}
     assert "first answer to last record validated" not in names
     assert "first answer to response written" in names
@@ -56,17 +80,25 @@ def test_the_slowest_tenth_is_told_apart_and_marks_a_server_lacks_are_left_out()
 
 def test_widest_gaps_leave_out_the_registries_wait() -> None:
     request = _request(shift=3000.0)
-    assert widest_gaps(request, 2) == [(3300.0, "ans", "val"), (550.0, "start", "sent")]
+    assert widest_gaps(request, 2) == [(3280.0, "hdr", "val"), (550.0, "start", "sent")]
 
 
 def test_load_keeps_cold_profiles_only(tmp_path: Path) -> None:
-    cold = [["in", 1_000], *[["ans", 2_000 + i] for i in range(4)], ["out", 9_000]]
-    warm = [["in", 1_000], ["out", 3_000]]
+    cold = [["in", 1_000, 500], *[["ans", 2_000 + i, 600] for i in range(4)], ["out", 9_000, 2_500]]
+    warm = [["in", 1_000, 500], ["out", 3_000, 2_500]]
     path = tmp_path / "gateway.json"
     path.write_text(json.dumps([warm, cold]), encoding="utf-8")
     (loaded,) = load(path)
-    assert loaded[0] == ("in", 0.0)
-    assert loaded[-1] == ("out", 8.0)
+    assert loaded[0] == ("in", 0.0, 0.0)
+    assert loaded[-1] == ("out", 8.0, 2.0)
+
+
+def test_load_reads_a_file_without_cpu_times(tmp_path: Path) -> None:
+    cold = [["in", 1_000], *[["ans", 2_000 + i] for i in range(4)], ["out", 9_000]]
+    path = tmp_path / "floor.json"
+    path.write_text(json.dumps([cold]), encoding="utf-8")
+    (loaded,) = load(path)
+    assert loaded[-1] == ("out", 8.0, None)
 
 
 def test_a_timeline_records_whole_requests_only(tmp_path: Path) -> None:
@@ -79,7 +111,11 @@ def test_a_timeline_records_whole_requests_only(tmp_path: Path) -> None:
     timeline.mark("ans")  # after the response: dropped
     timeline.dump()
     (request,) = json.loads((tmp_path / "marks.json").read_text(encoding="utf-8"))
-    assert [name for name, _ in request] == ["in", "sent", "out"]
+    assert [name for name, _, _ in request] == ["in", "sent", "out"]
+    walls = [wall for _, wall, _ in request]
+    cpus = [cpu for _, _, cpu in request]
+    assert walls == sorted(walls)
+    assert cpus == sorted(cpus)
 
 
 def test_servers_run_under_the_probe(tmp_path: Path) -> None:
@@ -107,6 +143,7 @@ def test_the_probe_fits_the_installed_libraries() -> None:
         "from gateway.source import Source\n"
         "wrapped = [httptools_impl.HttpToolsProtocol.data_received,\n"
         "    httptools_impl.RequestResponseCycle.send, client_reqrep.ClientRequest.send,\n"
+        "    client_reqrep.ClientResponse.start,\n"
         "    client_proto.ResponseHandler.data_received, Source.start]\n"
         "assert all(hasattr(method, '__wrapped__') for method in wrapped), wrapped\n"
     )
