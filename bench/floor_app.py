@@ -12,7 +12,13 @@ and the gateway's latency minus the floor's is its own work. `bench.fanout` meas
 run, interleaved with the gateway, so the report can say how much of the goal's 15 % the machine
 and the stack take before the gateway does anything.
 
-Run by `bench.fanout` as ``python -m bench.floor_app --config gateway.toml``.
+With ``--validate`` the floor also does the one piece of the gateway's work that the registry API
+makes inherent: it decodes each record and validates it against the department's record model,
+as the connector does (orjson, then pydantic, with the department in the validation context). The
+difference between the two floors is what validation alone costs where it runs, on a core that
+has been idle for the registries' wait, not in a loop that keeps it warm.
+
+Run by `bench.fanout` as ``python -m bench.floor_app --config gateway.toml [--validate]``.
 """
 
 from __future__ import annotations
@@ -32,14 +38,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bench.baseline_app import graphql_route_app
+from connectors.catalog import record_models
 from gateway.server import uvicorn_config
 from gateway.services import upstream_session
 from gateway.settings import Settings, load_settings
 
 
-def create_app(settings: Settings) -> Starlette:
-    """POST /graphql: `{"variables": {"id": ...}}` -> every registry's answer for that id."""
-    bases = [str(c.base_url).rstrip("/") for c in settings.enabled_connectors.values()]
+def create_app(settings: Settings, validate: bool = False) -> Starlette:
+    """POST /graphql: `{"variables": {"id": ...}}` -> every registry's answer for that id (each
+    record validated first, with `validate`; a record that does not validate is a 500)."""
+    connectors = settings.enabled_connectors
+    bases = {department: str(c.base_url).rstrip("/") for department, c in connectors.items()}
+    models = record_models(connectors) if validate else {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,15 +59,21 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await app.state.session.close()
 
-    async def ask(session: aiohttp.ClientSession, base: str, subject_id: str) -> tuple[int, bytes]:
-        url = f"{base}/v1/subjects/{quote(subject_id, safe='')}"
+    async def ask(
+        session: aiohttp.ClientSession, department: str, subject_id: str
+    ) -> tuple[int, bytes]:
+        url = f"{bases[department]}/v1/subjects/{quote(subject_id, safe='')}"
         async with session.get(url, headers={"Accept": "application/json"}) as response:
-            return response.status, await response.read()
+            status, body = response.status, await response.read()
+        model = models.get(department)
+        if model is not None and status == 200:
+            model.model_validate(orjson.loads(body), context={"department": department})
+        return status, body
 
     async def graphql(request: Request) -> Response:
         subject_id = str(orjson.loads(await request.body())["variables"]["id"])
         session = request.app.state.session
-        answers = await asyncio.gather(*(ask(session, base, subject_id) for base in bases))
+        answers = await asyncio.gather(*(ask(session, d, subject_id) for d in bases))
         statuses = ",".join(str(status) for status, _ in answers).encode()
         records = b",".join(body for _, body in answers)
         return Response(
@@ -75,9 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(benchmark).",
     )
     parser.add_argument("--config", type=Path, required=True, help="the gateway's config")
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="decode and validate each record as the gateway's connector does",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
-    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    uvicorn.Server(uvicorn_config(create_app(settings, args.validate), settings)).run()
     return 0
 
 
