@@ -1015,10 +1015,13 @@ def report(figures: dict[str, Any]) -> str:
     cold, warm, machine = figures["cold"], figures["warm"], figures["machine"]
     plan, subjects, placement = figures["plan"], figures["subjects"], figures["placement"]
     goal = cold["goal"]
+    # What the floor does, in the report's words (`--floor-validates` adds validation to it).
     validated = bool(plan.get("floor_validates"))
     floor_work = "validation only" if validated else "no gateway work"
-    floor_parts = "with validation" if validated else "stack, hop, fan-out"
-    floor_share = f"  taken by the floor ({floor_parts})"
+    floor_row = "floor: the same 4 GETs, " + ("records validated" if validated else floor_work)
+    floor_share = (
+        "  taken by the floor (" + ("with validation" if validated else "stack, hop, fan-out") + ")"
+    )
 
     def verdict(met: bool) -> str:
         return "met" if met else "NOT met"
@@ -1062,10 +1065,7 @@ def report(figures: dict[str, Any]) -> str:
         row("4 concurrent direct GETs from this client", cold["direct_concurrent_fanout_ms"]),
         row("gateway's own timing of its slowest fetch", cold["gateway_slowest_upstream_ms"]),
         row("gateway request minus that fetch", cold["gateway_own_ms"]),
-        row(
-            "floor: the same 4 GETs, " + ("records validated" if validated else "no gateway work"),
-            cold["floor_ms"],
-        ),
+        row(floor_row, cold["floor_ms"]),
         "",
         f"  {'gateway latency as a multiple of':<44} {'p50':>8} {'p99':>8}",
     ]

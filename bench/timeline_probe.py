@@ -4,9 +4,9 @@
 marks on the few places a cold profile passes through, and writes every request's marks to
 ``OUT`` (JSON: a list of requests, each a list of ``[mark, ns, cpu_ns]``: the wall clock and the
 thread's CPU time), rewritten every 25 requests and at exit. `bench.timeline` starts the gateway
-and the floor this way and reads the files. The CPU time tells a segment the server spent working
-from one it spent waiting: on a VM a waiting vCPU is descheduled, and whatever runs first after
-a wait runs with cold caches, so a segment's wall time alone cannot say which it was.
+and the floor this way and reads the files. The CPU time tells a segment of work from one of
+waiting, which the wall clock alone cannot: here, work that follows an idle stretch runs several
+times slower than the same work in a loop, so a long segment is not necessarily a wait.
 
 The marks wrap library internals (uvicorn's httptools protocol, aiohttp's client request and
 protocol) and a few of the gateway's own functions: a diagnostic for the versions installed,

@@ -1,12 +1,27 @@
-"""The fan-out benchmark's goal ratio and the bootstrap interval reported with it."""
+"""The fan-out benchmark's goal ratio, the bootstrap interval reported with it, and the report."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from datetime import UTC, datetime
 
 import pytest
 
-from bench.fanout import goal_ratio, percentile, ratio_interval
+from bench.fanout import (
+    DEPARTMENTS,
+    ColdSamples,
+    LoadRun,
+    Results,
+    SubjectIds,
+    analyse,
+    goal_ratio,
+    machine_info,
+    parse_args,
+    percentile,
+    ratio_interval,
+    report,
+)
 
 
 def test_the_goal_ratio_divides_by_the_slowest_registry_at_that_percentile() -> None:
@@ -36,3 +51,42 @@ def test_the_interval_brackets_the_run_and_is_reproducible() -> None:
 def test_percentile_interpolates_between_ranks() -> None:
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
     assert percentile([5.0], 99) == 5.0
+
+
+def _results(floor_validates: bool) -> Results:
+    """A run's samples, made up: the gateway 3 ms over 20 ms registries, the floor 1.5 ms."""
+    count = 100
+    plan = dataclasses.replace(parse_args([]), cold_requests=count, floor_validates=floor_validates)
+    cold = ColdSamples(
+        gateway=[23.0 + i / 100 for i in range(count)],
+        gateway_upstream=[20.5] * count,
+        floor=[21.5 + i / 100 for i in range(count)],
+        direct={d: [20.0 + i / 200 for i in range(count)] for d in DEPARTMENTS},
+        direct_max=[20.5] * count,
+        direct_fanout=[21.0] * count,
+    )
+    runs = [
+        LoadRun(target, round_no, requests, 0, 8.0, 1.0, 1.0)
+        for round_no in range(1, plan.rounds + 1)
+        for target, requests in (("baseline", 80_000), ("gateway", 8_000))
+    ]
+    ids = SubjectIds([], [], [], [], [], [], held_by_all=0)
+    machine = {**machine_info(), "load_average_at_end": None}
+    return Results(plan, datetime.now(UTC), machine, ids, {}, cold, 1382, runs)
+
+
+@pytest.mark.parametrize("floor_validates", [False, True])
+def test_the_report_measures_the_goal_and_names_what_its_floor_does(floor_validates: bool) -> None:
+    figures = analyse(_results(floor_validates))
+    cold = figures["cold"]
+    slowest_p50 = percentile([20.0 + i / 200 for i in range(100)], 50)
+    assert cold["ratio_vs_slowest_registry"]["p50"] == pytest.approx(
+        percentile([23.0 + i / 100 for i in range(100)], 50) / slowest_p50
+    )
+    assert cold["goal"]["p50_met"] is False  # 23.5 / 20.25 > 1.15
+    assert cold["goal_budget"]["p50"]["gateway_own_ms"] == pytest.approx(1.5)
+    assert figures["warm"]["gateway_fraction_of_baseline"] == pytest.approx(0.1)
+    text = report(figures)
+    floor_says = "records validated" if floor_validates else "no gateway work"
+    assert f"floor: the same 4 GETs, {floor_says}" in text
+    assert ("taken by the floor (with validation)" in text) is floor_validates
