@@ -7,7 +7,8 @@ section, though, the data is a validated record read by plain attributes, so tha
 nothing to decide. For such types this execution context compiles each selection once into a small
 completer (read the attribute, serialise the leaf, recurse into lists and objects) and runs it; a
 list of such objects (`lists`, `grades`, `sources`) is completed by one completer too, rather than
-by graphql-core's path item by item.
+by graphql-core's path item by item. An object's completer is one generated function
+(schema/object_completer.py), so a field costs no Python call unless it needs one.
 
 A selection is compiled only when it is plain too: fields without arguments or directives, no
 fragments. Anything else, and any surprise while completing (a null in a non-null field, a value a
@@ -45,6 +46,8 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from schema.object_completer import FieldPlan, generate
 
 Completer = Callable[[Any], Any]
 T = TypeVar("T")
@@ -137,26 +140,40 @@ class PlainDataCompiler:
                 return None
             key = selection.alias.value if selection.alias else selection.name.value
             groups.setdefault(key, []).append(selection)
-        plan: list[tuple[str, str | None, Completer | None]] = []
+        plan: list[FieldPlan] = []
         for key, field_nodes in groups.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                plan.append((key, None, None))
+                plan.append(FieldPlan(key, None))
                 continue
-            field = object_type.fields[name]
-            complete = self._value(field.type, field_nodes)
-            if complete is None:
+            graphql_type = object_type.fields[name].type
+            field = self._field_plan(key, attributes[name], graphql_type, field_nodes)
+            if field is None:
                 return None
-            plan.append((key, attributes[name], complete))
-        typename = object_type.name
+            plan.append(field)
+        return generate(object_type.name, plan, _Fallback)
 
-        def complete_object(value: Any) -> dict[str, Any]:
-            return {
-                key: typename if attribute is None else complete(getattr(value, attribute))  # type: ignore[misc]
-                for key, attribute, complete in plan
-            }
-
-        return complete_object
+    def _field_plan(
+        self,
+        key: str,
+        attribute: str,
+        graphql_type: GraphQLOutputType,
+        nodes: list[FieldNode],
+    ) -> FieldPlan | None:
+        """How the object's completer completes one field (the non-null check is its own)."""
+        non_null = is_non_null_type(graphql_type)
+        if non_null:
+            graphql_type = graphql_type.of_type  # type: ignore[union-attr]
+        if is_object_type(graphql_type):
+            nested = self._object(graphql_type, _selections(nodes))
+            if nested is None:
+                return None
+            return FieldPlan(key, attribute, non_null, nested, nested_object=True)
+        complete = self._value(graphql_type, nodes)
+        if complete is None:
+            return None
+        scalar = graphql_type if is_leaf_type(graphql_type) else None
+        return FieldPlan(key, attribute, non_null, complete, scalar)
 
     def _value(self, graphql_type: GraphQLOutputType, nodes: list[FieldNode]) -> Completer | None:
         if is_non_null_type(graphql_type):
