@@ -11,24 +11,17 @@ from connectors.upstream import FederatedRecord
 from gateway.access_plan import PII_COORDINATES, AccessPlan
 from gateway.audit import AuditEvent, Outcome
 from resolvers.context import RequestContext
-from resolvers.lookups import LookupOutcome
+from resolvers.lookups import Lookup, LookupOutcome
 from resolvers.outcome import SourceOutcome
+from resolvers.principal import Principal
 from resolvers.public_view import hides_records
 from resolvers.subject import FIELD_DEPARTMENTS, SubjectRef
 
 _FIELD_OF = {department: field for field, department in FIELD_DEPARTMENTS.items()}
 
 
-def audit_events(
-    context: RequestContext,
-    plan: AccessPlan | None,
-    request_id: str,
-    refused: Sequence[tuple[str, str | None]] = (),
-) -> list[AuditEvent]:
-    principal = context.principal
-    returned = plan.audited_returned if plan is not None else frozenset()
-    denied = plan.audited_denied if plan is not None else frozenset()
-    who = {
+def _who(principal: Principal, request_id: str) -> dict[str, Any]:
+    return {
         "request_id": request_id,
         "principal": principal.subject,
         "principal_name": principal.name,
@@ -36,6 +29,58 @@ def audit_events(
         "department": principal.department,
         "region": principal.region,
     }
+
+
+class AuditDrafts:
+    """Audit events of a request's looked-up subjects, drafted as the resolvers record them
+    (`RequestContext.on_lookup`), while the registries are still being waited for.
+
+    Validating an event is most of its cost, and after the last answer it runs on a core whose
+    caches the wait has emptied (measured in the served gateway: 68 µs for a cold profile's one
+    event, against 10 µs in a loop). A draft holds what is known at the lookup: who asked, the
+    subject and the matter as sent, the subject's kind, validated in full; `audit_events`
+    completes it with the lookup's result (`AuditEvent.completed`). A lookup without a draft (a
+    draft that could not be made) is built whole there, as before.
+    """
+
+    def __init__(self, principal: Principal, request_id: str) -> None:
+        self._common = {**_who(principal, request_id), "via": forwarded_by(principal.via)}
+        self._drafts: dict[int, tuple[Lookup, AuditEvent]] = {}
+
+    def draft(self, lookup: Lookup) -> None:
+        """Draft `lookup`'s event (a looked-up subject's only); never raises: whatever fails
+        here fails again, and is reported, when the event is built whole."""
+        ref = lookup.ref
+        if lookup.outcome is not LookupOutcome.LOOKED_UP or ref is None:
+            return
+        try:
+            event = AuditEvent(
+                **self._common,
+                matter=lookup.matter,
+                subject=lookup.subject,
+                subject_kind=ref.kind.value,
+                outcome=Outcome.OK,
+            )
+        except Exception:
+            return
+        self._drafts[id(lookup)] = (lookup, event)
+
+    def of(self, lookup: Lookup) -> AuditEvent | None:
+        drafted = self._drafts.get(id(lookup))
+        return drafted[1] if drafted is not None and drafted[0] is lookup else None
+
+
+def audit_events(
+    context: RequestContext,
+    plan: AccessPlan | None,
+    request_id: str,
+    refused: Sequence[tuple[str, str | None]] = (),
+    drafts: AuditDrafts | None = None,
+) -> list[AuditEvent]:
+    principal = context.principal
+    returned = plan.audited_returned if plan is not None else frozenset()
+    denied = plan.audited_denied if plan is not None else frozenset()
+    who = _who(principal, request_id)
     forwarded = forwarded_by(principal.via)
     events = [
         AuditEvent(
@@ -59,20 +104,21 @@ def audit_events(
         outcomes = dict(ref.outcomes)
         failed = any(not o.answered for o in outcomes.values())
         withheld = {f"Subject.{_FIELD_OF[d]}" for d in ref.withheld}
-        events.append(
-            AuditEvent(
-                **common,
-                subject_kind=ref.kind.value,
-                returned=tuple(returned - withheld),
-                denied=tuple(denied | withheld),
-                masked=ref.mask and (ref.natural_person or bool(returned & PII_COORDINATES)),
-                unmasked_pii=not ref.mask
-                and (ref.natural_person or bool(returned & PII_COORDINATES)),
-                hidden_records_shown=_hidden_shown(ref, outcomes, returned),
-                sources={d: o.state.value for d, o in outcomes.items()},
-                outcome=Outcome.PARTIAL if failed or denied or withheld else Outcome.OK,
-            )
-        )
+        pii = ref.natural_person or bool(returned & PII_COORDINATES)
+        result: dict[str, Any] = {
+            "returned": tuple(returned - withheld),
+            "denied": tuple(denied | withheld),
+            "masked": ref.mask and pii,
+            "unmasked_pii": not ref.mask and pii,
+            "hidden_records_shown": _hidden_shown(ref, outcomes, returned),
+            "sources": {d: o.state.value for d, o in outcomes.items()},
+            "outcome": Outcome.PARTIAL if failed or denied or withheld else Outcome.OK,
+        }
+        draft = drafts.of(lookup) if drafts is not None else None
+        if draft is not None:
+            events.append(draft.completed(**result))
+        else:
+            events.append(AuditEvent(**common, subject_kind=ref.kind.value, **result))
     for officer in context.officer_lookups:
         failed = any(not o.answered for o in officer.outcomes.values())
         events.append(

@@ -26,7 +26,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from connectors.deadline import Deadline
 from gateway.audit import AuditUnavailable
-from gateway.audit_events import audit_events, refused_lookups
+from gateway.audit_events import AuditDrafts, audit_events, refused_lookups
 from gateway.errors import format_error, request_error
 from gateway.execution import Refusal, Result
 from gateway.internal_errors import request_id_of
@@ -100,6 +100,7 @@ async def graphql_endpoint(request: Request) -> Response:
         await rate_limits.check_principal(principal, address)
     except RateLimited as limited:
         return _rate_limited(limited, request_id)
+    drafts = AuditDrafts(principal, request_id)
     context = RequestContext(
         request_id=request_id,
         sources=services.sources,
@@ -111,6 +112,7 @@ async def graphql_endpoint(request: Request) -> Response:
         upstreams=services.upstreams,
         deadline=deadline,
         plans=services.load_plans,
+        on_lookup=drafts.draft,
     )
     result = await services.executor.run(
         gql.query, gql.variables, gql.operation_name, context, principal
@@ -121,7 +123,7 @@ async def graphql_endpoint(request: Request) -> Response:
     refused_whole = result.refusal in (Refusal.FORBIDDEN, Refusal.TOO_COSTLY)
     denied_lookups = refused_lookups(result.plan, result.operation, gql.variables, refused_whole)
     audited_plan = None if result.refusal is Refusal.TOO_COSTLY else result.plan
-    events = audit_events(context, audited_plan, request_id, denied_lookups)
+    events = audit_events(context, audited_plan, request_id, denied_lookups, drafts)
     if events:
         try:
             await services.audit.commit(events)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -83,7 +83,11 @@ class RequestContext:
     usage: UsageReader | None = None
     """Reads usage from the audit store."""
     lookups: list[Lookup] = field(default_factory=list)
-    """Every subject this request asked for, for the audit."""
+    """Every subject this request asked for, for the audit (`record_lookup`)."""
+    on_lookup: Callable[[Lookup], None] | None = None
+    """Called with each lookup as a resolver records it: for a looked-up subject, while its
+    loads are still in flight. The gateway drafts the lookup's audit entry then, so that little
+    of it is left for after the last answer."""
     max_batch: int = 100
     measures: Sequence[Measure] = ()
     """The joint measures catalogue, in its file's order."""
@@ -114,6 +118,12 @@ class RequestContext:
         if known is None:
             known = self._subject_ids[raw] = parse_subject_id(raw, self.today)
         return known
+
+    def record_lookup(self, lookup: Lookup) -> None:
+        """Add `lookup` to `lookups`, and tell `on_lookup`."""
+        self.lookups.append(lookup)
+        if self.on_lookup is not None:
+            self.on_lookup(lookup)
 
     def extends_to_officers(self, measure_ids: Iterable[str]) -> bool:
         """Whether any of these measures also applies because of a company's officers."""

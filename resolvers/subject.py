@@ -110,10 +110,10 @@ async def resolve_subject(
     try:
         parsed = context.subject_id(id)
     except CodedError:
-        context.lookups.append(Lookup(id, matter, LookupOutcome.INVALID))
+        context.record_lookup(Lookup(id, matter, LookupOutcome.INVALID))
         raise
     (ref,) = await _load(context, [parsed], _selected(info), purpose)
-    context.lookups.append(Lookup(parsed.value, matter, LookupOutcome.LOOKED_UP, ref))
+    context.record_lookup(Lookup(parsed.value, matter, LookupOutcome.LOOKED_UP, ref))
     return ref
 
 
@@ -142,11 +142,11 @@ async def resolve_subjects(
     results: list[SubjectRef | CodedError] = []
     for raw, item in zip(ids, parsed, strict=True):
         if isinstance(item, CodedError):
-            context.lookups.append(Lookup(raw, matter, LookupOutcome.INVALID))
+            context.record_lookup(Lookup(raw, matter, LookupOutcome.INVALID))
             results.append(item)
         else:
             ref = next(refs)
-            context.lookups.append(Lookup(item.value, matter, LookupOutcome.LOOKED_UP, ref))
+            context.record_lookup(Lookup(item.value, matter, LookupOutcome.LOOKED_UP, ref))
             results.append(ref)
     return results
 
@@ -156,7 +156,8 @@ def _purpose(context: RequestContext, matter: str | None, ids: Sequence[str]) ->
     try:
         return context.catalogue.purpose(context.principal, matter)
     except CodedError:
-        context.lookups.extend(Lookup(raw, matter, LookupOutcome.DENIED) for raw in ids)
+        for raw in ids:
+            context.record_lookup(Lookup(raw, matter, LookupOutcome.DENIED))
         raise
 
 
