@@ -185,7 +185,8 @@ class AuditEvent(BaseModel):
         validated when it was drafted. What is added here is the gateway's own values (schema
         coordinates, department names and states, flags, an outcome), given the normal form the
         validators give them, without validating the whole event a second time on the way back.
-        The result equals what validating all of it at once gives (tests/unit/test_audit_drafts.py).
+        The result equals what validating all of it at once gives
+        (tests/integration/test_audit_drafts.py).
         """
         return self.model_copy(
             update={
