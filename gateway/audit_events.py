@@ -10,7 +10,8 @@ from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
 from connectors.upstream import FederatedRecord
 from gateway.access_plan import PII_COORDINATES, AccessPlan
 from gateway.audit import AuditEvent, Outcome
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, SourceLoader
+from resolvers.loading import LoadingOutcomes
 from resolvers.lookups import Lookup, LookupOutcome
 from resolvers.outcome import SourceOutcome
 from resolvers.principal import Principal
@@ -39,20 +40,40 @@ class AuditDrafts:
     caches the wait has emptied (measured in the served gateway: 68 µs for a cold profile's one
     event, against 10 µs in a loop). A draft holds what is known at the lookup: who asked, the
     subject and the matter as sent, the subject's kind, validated in full; `audit_events`
-    completes it with the lookup's result (`AuditEvent.completed`). A lookup without a draft (a
-    draft that could not be made) is built whole there, as before.
+    completes it with the lookup's result (`AuditEvent.completed`).
+
+    Only a subject some department has to be asked about is drafted: for one served from the
+    cache there is no wait to hide the work in, and a draft and its completion cost more than
+    one event built whole (about 25 µs more per lookup, measured warm). A lookup without a draft
+    is built whole in `audit_events`, as before.
     """
 
-    def __init__(self, principal: Principal, request_id: str) -> None:
-        self._common = {**_who(principal, request_id), "via": forwarded_by(principal.via)}
+    def __init__(
+        self, principal: Principal, request_id: str, sources: Mapping[str, SourceLoader]
+    ) -> None:
+        self._principal = principal
+        self._request_id = request_id
+        self._sources = sources
+        self._common: dict[str, Any] | None = None
         self._drafts: dict[int, tuple[Lookup, AuditEvent]] = {}
 
     def draft(self, lookup: Lookup) -> None:
-        """Draft `lookup`'s event (a looked-up subject's only); never raises: whatever fails
-        here fails again, and is reported, when the event is built whole."""
+        """Draft `lookup`'s event (a looked-up subject's, while a department is asked about
+        it); never raises: whatever fails here fails again, and is reported, when the event is
+        built whole."""
         ref = lookup.ref
         if lookup.outcome is not LookupOutcome.LOOKED_UP or ref is None:
             return
+        outcomes = ref.outcomes
+        if not isinstance(outcomes, LoadingOutcomes) or all(
+            self._sources[d].fresh(lookup.subject) for d in outcomes if d in self._sources
+        ):
+            return
+        if self._common is None:
+            self._common = {
+                **_who(self._principal, self._request_id),
+                "via": forwarded_by(self._principal.via),
+            }
         try:
             event = AuditEvent(
                 **self._common,
