@@ -10,7 +10,7 @@ from graphql import FieldNode, OperationDefinitionNode, value_from_ast_untyped
 from connectors.upstream import FederatedRecord
 from gateway.access_plan import PII_COORDINATES, AccessPlan
 from gateway.audit import AuditEvent, Outcome
-from resolvers.context import RequestContext, SourceLoader
+from resolvers.context import RequestContext
 from resolvers.loading import LoadingOutcomes
 from resolvers.lookups import Lookup, LookupOutcome
 from resolvers.outcome import SourceOutcome
@@ -48,16 +48,11 @@ class AuditDrafts:
     is built whole in `audit_events`, as before.
     """
 
-    def __init__(
-        self, principal: Principal, request_id: str, sources: Mapping[str, SourceLoader]
-    ) -> None:
-        self._principal = principal
-        self._request_id = request_id
-        self._sources = sources
+    def __init__(self) -> None:
         self._common: dict[str, Any] | None = None
         self._drafts: dict[int, tuple[Lookup, AuditEvent]] = {}
 
-    def draft(self, lookup: Lookup) -> None:
+    def draft(self, lookup: Lookup, context: RequestContext) -> None:
         """Draft `lookup`'s event (a looked-up subject's, while a department is asked about
         it); never raises: whatever fails here fails again, and is reported, when the event is
         built whole."""
@@ -65,14 +60,15 @@ class AuditDrafts:
         if lookup.outcome is not LookupOutcome.LOOKED_UP or ref is None:
             return
         outcomes = ref.outcomes
-        if not isinstance(outcomes, LoadingOutcomes) or all(
-            self._sources[d].fresh(lookup.subject) for d in outcomes if d in self._sources
+        if not isinstance(outcomes, LoadingOutcomes) or context.cached(
+            (d, (lookup.subject,)) for d in outcomes if d in context.sources
         ):
             return
         if self._common is None:
+            principal = context.principal
             self._common = {
-                **_who(self._principal, self._request_id),
-                "via": forwarded_by(self._principal.via),
+                **_who(principal, context.request_id),
+                "via": forwarded_by(principal.via),
             }
         try:
             event = AuditEvent(

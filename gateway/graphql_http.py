@@ -100,7 +100,7 @@ async def graphql_endpoint(request: Request) -> Response:
         await rate_limits.check_principal(principal, address)
     except RateLimited as limited:
         return _rate_limited(limited, request_id)
-    drafts = AuditDrafts(principal, request_id, services.sources)
+    drafts = AuditDrafts()
     context = RequestContext(
         request_id=request_id,
         sources=services.sources,

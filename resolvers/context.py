@@ -84,10 +84,10 @@ class RequestContext:
     """Reads usage from the audit store."""
     lookups: list[Lookup] = field(default_factory=list)
     """Every subject this request asked for, for the audit (`record_lookup`)."""
-    on_lookup: Callable[[Lookup], None] | None = None
-    """Called with each lookup as a resolver records it: for a looked-up subject, while its
-    loads are still in flight. The gateway drafts the lookup's audit entry then, so that little
-    of it is left for after the last answer."""
+    on_lookup: Callable[[Lookup, RequestContext], None] | None = None
+    """Called with each lookup (and this context) as a resolver records it: for a looked-up
+    subject, while its loads are still in flight. The gateway drafts the lookup's audit entry
+    then, so that little of it is left for after the last answer."""
     max_batch: int = 100
     measures: Sequence[Measure] = ()
     """The joint measures catalogue, in its file's order."""
@@ -123,7 +123,7 @@ class RequestContext:
         """Add `lookup` to `lookups`, and tell `on_lookup`."""
         self.lookups.append(lookup)
         if self.on_lookup is not None:
-            self.on_lookup(lookup)
+            self.on_lookup(lookup, self)
 
     def extends_to_officers(self, measure_ids: Iterable[str]) -> bool:
         """Whether any of these measures also applies because of a company's officers."""

@@ -28,18 +28,15 @@ Completer = Callable[[Any], Any]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
-# The value itself is the serialised value when this holds (`v`: the attribute's value); these
-# are exactly the cases in which graphql-core's serialisers return their input unchanged.
-_PASSES_THROUGH = {
-    GraphQLString.name: "type({v}) is str",
-    GraphQLID.name: "type({v}) is str",
-    GraphQLBoolean.name: "type({v}) is bool",
-    GraphQLInt.name: f"(type({{v}}) is int and {_INT_MIN} <= {{v}} <= {_INT_MAX})",
-    GraphQLFloat.name: "(type({v}) is float and _isfinite({v}))",
-}
-_BUILT_IN_SCALARS = {
-    scalar.name: scalar
-    for scalar in (GraphQLString, GraphQLID, GraphQLBoolean, GraphQLInt, GraphQLFloat)
+# graphql-core's built-in scalars (the objects themselves: a custom scalar is always serialised),
+# and when the value itself is the serialised value (`v`: the attribute's value): exactly the
+# cases in which their serialisers return their input unchanged.
+_PASSES_THROUGH: dict[object, str] = {
+    GraphQLString: "type({v}) is str",
+    GraphQLID: "type({v}) is str",
+    GraphQLBoolean: "type({v}) is bool",
+    GraphQLInt: f"(type({{v}}) is int and {_INT_MIN} <= {{v}} <= {_INT_MAX})",
+    GraphQLFloat: "(type({v}) is float and _isfinite({v}))",
 }
 
 
@@ -81,9 +78,8 @@ def generate(typename: str, fields: Sequence[FieldPlan], fallback: type[Exceptio
         expression = f"c{index}({value})"
         if field.nested_object:
             expression = f"None if {value} is None else {expression}"
-        elif field.scalar is not None and _passes_through(field.scalar):
-            test = _PASSES_THROUGH[field.scalar.name].format(v=value)  # type: ignore[attr-defined]
-            expression = f"{value} if {test} else {expression}"
+        elif (test := _PASSES_THROUGH.get(field.scalar)) is not None:
+            expression = f"{value} if {test.format(v=value)} else {expression}"
         entries.append(f"{field.key!r}: {expression}")
     lines.append("    return {" + ", ".join(entries) + "}")
     # The source holds names made here, schema attributes checked to be identifiers, and the
@@ -92,9 +88,3 @@ def generate(typename: str, fields: Sequence[FieldPlan], fallback: type[Exceptio
     exec(compile("\n".join(lines), f"<completer of {typename}>", "exec"), namespace)
     completer: Completer = namespace["complete_object"]
     return completer
-
-
-def _passes_through(scalar: object) -> bool:
-    """Whether `scalar` is one of graphql-core's built-in scalars itself (a custom scalar is
-    always serialised)."""
-    return _BUILT_IN_SCALARS.get(getattr(scalar, "name", "")) is scalar

@@ -58,7 +58,7 @@ async def _events(
     schema = build_schema()
     policy = load_policy(AccessSettings().policy, schema._schema)
     executor = Executor(schema, GraphQLSettings(), policy)
-    drafts = AuditDrafts(principal, "req-1", gateway.services.sources)
+    drafts = AuditDrafts()
     context = RequestContext(
         "req-1",
         gateway.services.sources,
@@ -143,7 +143,7 @@ def test_completing_a_draft_normalises_as_validation_does() -> None:
 def test_a_lookup_that_was_not_looked_up_has_no_draft() -> None:
     from resolvers.lookups import Lookup
 
-    drafts = AuditDrafts(OFFICE, "r", {})
+    drafts = AuditDrafts()
     invalid = Lookup("x", None, LookupOutcome.INVALID)
-    drafts.draft(invalid)
+    drafts.draft(invalid, RequestContext("r", {}, principal=OFFICE))
     assert drafts.of(invalid) is None
