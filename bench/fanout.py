@@ -33,6 +33,7 @@ import contextlib
 import dataclasses
 import functools
 import importlib.metadata
+import math
 import os
 import platform
 import random
@@ -193,7 +194,8 @@ class SubjectIds:
     direct_fanout: list[str]
     warm: list[str]
     held_by_all: int
-    """How many of the ids every registry holds (the rest were taken because the scan ran out)."""
+    """How many of the ids every registry holds: all the primers' and cold ids; when the scan ran
+    out, the warm ids are made up with subjects that some registry does not hold."""
 
     @property
     def total(self) -> int:
@@ -225,6 +227,16 @@ def pick_ids(plan: Plan, dataset: Dataset) -> SubjectIds:
         elif len(elsewhere) < wanted:
             elsewhere.append(subject_id)
     held_by_all = len(everywhere)
+    measured = _PRIMERS + _COLD_SETS * cold
+    if held_by_all < measured:
+        # A cold id some registry does not hold would only fail at its direct GET (a 404), minutes
+        # into the run; only the warm ids may be held by fewer than four.
+        enough = math.ceil(dataset.size * measured / max(held_by_all, 1) * 1.05)
+        raise BenchError(
+            f"{measured} cold subjects held by all four registries are needed, but only "
+            f"{held_by_all} of the dataset's {dataset.size} are: run with --subjects {enough} "
+            "or more, or fewer --cold-requests"
+        )
     ids = (everywhere + elsewhere)[:wanted]
     # Consecutive ids go to the cold measurements in turn, so that none of them gets, say, all the
     # subjects with long penalty lists.
