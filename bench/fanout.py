@@ -120,7 +120,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument(
         "--quick", action="store_true", help="small counts, about 30 s: a smoke check"
     )
-    parser.add_argument("--subjects", type=int, default=50_000, help="dataset size (50000)")
+    parser.add_argument(
+        "--subjects",
+        type=int,
+        help="dataset size (200000, enough for the cold ids held by all four registries; quick "
+        "50000)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="dataset seed (42)")
     parser.add_argument(
         "--latency-ms", type=float, default=20.0, help="registry latency, no jitter (20)"
@@ -128,7 +133,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument(
         "--cold-requests",
         type=int,
-        help="cold profiles (400, so that p99 is not one outlier's; quick 40)",
+        help="cold profiles (1600, so that each p99 is the 16th-slowest answer, not a few "
+        "outliers'; quick 40)",
     )
     parser.add_argument("--warm-ids", type=int, default=50, help="cached subjects driven (50)")
     parser.add_argument("--concurrency", type=int, default=32, help="warm connections (32)")
@@ -154,10 +160,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Plan:
     quick = bool(args.quick)
     plan = Plan(
         quick=quick,
-        subjects=args.subjects,
+        subjects=args.subjects or (50_000 if quick else 200_000),
         seed=args.seed,
         latency_ms=args.latency_ms,
-        cold_requests=args.cold_requests or (40 if quick else 400),
+        cold_requests=args.cold_requests or (40 if quick else 1600),
         warm_ids=args.warm_ids,
         concurrency=args.concurrency,
         warmup_s=args.warmup if args.warmup is not None else (0.5 if quick else 1.0),

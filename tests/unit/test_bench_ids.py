@@ -43,3 +43,11 @@ def test_a_dataset_too_small_for_the_cold_phase_is_refused_with_the_size_that_wo
     bigger = parse_args(["--quick", "--subjects", str(size), "--cold-requests", "40"])
     ids = pick_ids(bigger, Dataset(size=size, seed=plan.seed, today=TODAY))
     assert len(ids.gateway_cold) == 40
+
+
+def test_the_default_cold_phase_fits_the_default_dataset() -> None:
+    plan = parse_args([])
+    assert plan.cold_requests == 1600  # each p99 the 16th-slowest answer (docs/performance.md)
+    ids = pick_ids(plan, Dataset(size=plan.subjects, seed=plan.seed, today=TODAY))
+    assert len(ids.gateway_cold) == len(ids.floor_cold) == plan.cold_requests
+    assert ids.held_by_all == ids.total
