@@ -1,7 +1,8 @@
 """Where a cold profile's time goes, inside the gateway and the floor: `bench.fanout`'s cold phase
 run with both servers under `bench.timeline_probe`.
 
-``python -m bench.timeline [--cold-requests N]`` prints, for the gateway and the floor, the
+``python -m bench.timeline [--cold-requests N]`` (400 unless told: medians need far fewer samples
+than the goal's p99) prints, for the gateway and the floor, the
 median of each segment of a cold profile (from the request's first bytes to its response's last)
 in the middle fifth of the requests and in their slowest tenth, with the share of the middle
 fifth's segment the server's thread spent on the CPU (so a segment of work is told from one of
@@ -168,7 +169,6 @@ def probed(directory: Path) -> fanout.Instrument:
 
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
-    # 400 cold profiles unless told: the segments' medians need far fewer than the goal's p99.
     defaults = ["--cold-requests", "400"]
     plan = fanout.parse_args(
         [*defaults, *given, "--rounds", "1", "--duration", "1", "--warmup", "0.2"]
