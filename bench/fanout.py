@@ -319,10 +319,11 @@ def ratio_interval(
     return percentile(ratios, tail), percentile(ratios, 100 - tail)
 
 
-def _conclusive(interval: tuple[float, float]) -> bool:
-    """True when the whole interval is on one side of the goal's line."""
-    low, high = interval
-    return high <= GOAL_COLD_RATIO or low > GOAL_COLD_RATIO
+def _conclusive(ratio: float, interval: tuple[float, float]) -> bool:
+    """Whether the run's own noise could not have moved the verdict: the whole interval on the
+    same side of the goal's line as the ratio."""
+    met = ratio <= GOAL_COLD_RATIO
+    return all((bound <= GOAL_COLD_RATIO) is met for bound in interval)
 
 
 def summarise(values: Sequence[float]) -> dict[str, float]:
@@ -1009,10 +1010,8 @@ def analyse(results: Results) -> dict[str, Any]:
                 "reference": "slowest registry, measured (direct GET, same client, same run)",
                 "p50_met": versus_slowest["p50"] <= GOAL_COLD_RATIO,
                 "p99_met": versus_slowest["p99"] <= GOAL_COLD_RATIO,
-                # Whether the run's own noise could not have moved the verdict: the whole
-                # interval on the same side of the line as the ratio.
-                "p50_conclusive": _conclusive(interval["p50"]),
-                "p99_conclusive": _conclusive(interval["p99"]),
+                "p50_conclusive": _conclusive(versus_slowest["p50"], interval["p50"]),
+                "p99_conclusive": _conclusive(versus_slowest["p99"], interval["p99"]),
             },
         },
         "warm": {
@@ -1053,7 +1052,7 @@ def report(figures: dict[str, Any]) -> str:
 
     def verdict(q: str) -> str:
         said = "met" if goal[f"{q}_met"] else "NOT met"
-        if goal.get(f"{q}_conclusive", True):
+        if goal[f"{q}_conclusive"]:
             return said
         return f"{said}, not conclusively"
 
