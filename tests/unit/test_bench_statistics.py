@@ -107,11 +107,12 @@ def test_a_verdict_the_runs_own_noise_could_flip_is_called_not_conclusive() -> N
     assert (goal["p99_met"], goal["p99_conclusive"]) == (False, False)
     assert (goal["p50_met"], goal["p50_conclusive"]) == (True, True)  # 22 / 20 every time
     assert "p50 met, p99 NOT met, not conclusively" in report(near)
-    far = analyse(
-        dataclasses.replace(
-            results, cold=dataclasses.replace(results.cold, gateway=[24.0] * count, direct=steady)
-        )
-    )
+    far_over = dataclasses.replace(results.cold, gateway=[24.0] * count, direct=steady)
+    far = analyse(dataclasses.replace(results, cold=far_over))
     goal = far["cold"]["goal"]
     assert (goal["p99_met"], goal["p99_conclusive"]) == (False, True)
     assert "p99 NOT met (the interval" in report(far)
+    # A --quick run's 40 samples decide nothing, however clear its ratios look.
+    quick = dataclasses.replace(results, plan=dataclasses.replace(results.plan, quick=True))
+    goal = analyse(dataclasses.replace(quick, cold=far_over))["cold"]["goal"]
+    assert (goal["p50_conclusive"], goal["p99_conclusive"]) == (False, False)
