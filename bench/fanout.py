@@ -1047,7 +1047,7 @@ def report(figures: dict[str, Any]) -> str:
     plan, subjects, placement = figures["plan"], figures["subjects"], figures["placement"]
     goal = cold["goal"]
     # What the floor does, in the report's words (`--floor-validates` adds validation to it).
-    validated = bool(plan.get("floor_validates"))
+    validated = bool(plan["floor_validates"])
     floor_work = "validation only" if validated else "no gateway work"
     floor_row = "floor: the same 4 GETs, " + ("records validated" if validated else floor_work)
     floor_share = (
