@@ -7,7 +7,8 @@ machine (2 shared, noisy cores) makes absolute figures meaningless from one run 
    to the slowest registry, at best. Sequential requests (concurrency 1) for subject ids never asked
    before are compared with direct ``GET /v1/subjects/{id}`` calls to each registry from the same
    client, interleaved with them so both see the same noise. Goal (issue): gateway p50 and p99 at
-   most 1.15x the slowest registry's.
+   most 1.15x the slowest registry's, where the slowest registry is that of each profile, as two
+   fan-outs with no gateway measure it (`GOAL_REFERENCE`).
 2. **Warm full profile throughput.** With every record cached, the gateway's requests per second at
    a fixed concurrency, as a fraction of a plain starlette route (`bench.baseline_app`) that answers
    the very same response bytes under the same uvicorn options, driven identically; the two
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -73,6 +74,28 @@ T = TypeVar("T")
 DEPARTMENTS: tuple[str, ...] = ("environment", "quality", "health", "commerce")
 GOAL_COLD_RATIO = 1.15
 """Issue goal: cold p50 and p99 at most this multiple of the slowest registry's."""
+GOAL_REFERENCE = (
+    "the slowest registry of each profile: at each percentile, the faster of two fan-outs with "
+    "no gateway, the slowest of four sequential direct GETs per iteration and four concurrent "
+    "direct GETs from the same client"
+)
+"""What the goal's ratio divides by, and why not each registry's own percentile.
+
+A profile waits for the slowest of its four registries, so a gateway that added nothing would
+take, at each percentile, that percentile of the slowest of four answers. At p50 this is about a
+single registry's; at p99 it is a single registry's p99.75 (1 - 0.9975^4 = 1 %), so divided by the
+largest single-registry p99, a gateway that added nothing scores over 1 at p99, by as much as the
+registries' own tails say (1.07x here). That quotient measures the registries; the goal is about
+what the gateway adds. The slowest registry of each profile is measured twice, each way flattering
+the gateway in one respect, and the faster of the two is taken at each percentile:
+
+- the slowest of four sequential GETs of one iteration: each registry on its own, as on a
+  department's own server, but at four moments of the machine, so a rare pause is four times as
+  likely to be in it as in one concurrent fan-out (the higher of the two at p99, often);
+- four GETs sent concurrently: one moment, as the gateway's own four requests, but answered one
+  after another by the testbed's one registry process (the higher at p50, by about 0.7 ms).
+
+Each registry's own percentile is still reported (`ratio_vs_slowest_registry`)."""
 START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -284,15 +307,23 @@ BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 2026
 
 
-def goal_ratio(gateway: Sequence[float], registries: Sequence[Sequence[float]], q: float) -> float:
-    """The goal's ratio at percentile `q`: the gateway's, over the slowest registry's."""
-    return percentile(gateway, q) / max(percentile(values, q) for values in registries)
+Pick = Callable[[Iterable[float]], float]
+"""How a ratio's reference is chosen among several percentiles: `max` or `min`."""
+
+
+def goal_ratio(
+    gateway: Sequence[float], references: Sequence[Sequence[float]], q: float, pick: Pick = max
+) -> float:
+    """The gateway's percentile `q` over the references': the largest of them (the slowest
+    registry at that percentile) or, with `pick=min`, the smallest (`GOAL_REFERENCE`)."""
+    return percentile(gateway, q) / pick(percentile(values, q) for values in references)
 
 
 def ratio_interval(
     gateway: Sequence[float],
-    registries: Sequence[Sequence[float]],
+    references: Sequence[Sequence[float]],
     q: float,
+    pick: Pick = max,
     *,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
@@ -300,7 +331,7 @@ def ratio_interval(
 ) -> tuple[float, float]:
     """A bootstrap interval of `goal_ratio`: how far the run's noise alone could move it.
 
-    Iterations are resampled whole (the gateway's sample and each registry's of the same
+    Iterations are resampled whole (the gateway's sample and each reference's of the same
     iteration together), since they saw the same moment of the machine; the seed is fixed, so the
     same samples always give the same interval."""
     rng = random.Random(seed)
@@ -311,8 +342,9 @@ def ratio_interval(
         ratios.append(
             goal_ratio(
                 [gateway[i] for i in picks],
-                [[values[i] for i in picks] for values in registries],
+                [[values[i] for i in picks] for values in references],
                 q,
+                pick,
             )
         )
     tail = (1.0 - coverage) / 2 * 100
@@ -931,22 +963,30 @@ def analyse(results: Results) -> dict[str, Any]:
     def ratios(reference: dict[str, float], of: dict[str, float] = gateway) -> dict[str, float]:
         return {q: of[q] / reference[q] for q in ("p50", "p99")}
 
-    versus_slowest = ratios(slowest_ms)
-    floor_versus_slowest = ratios(slowest_ms, floor)
-    # The goal's allowance over the slowest registry, and how the floor and the gateway's own work
-    # (its latency over the floor's) share it, in milliseconds at each percentile.
+    def intervals(
+        references: Sequence[Sequence[float]], pick: Pick = max
+    ) -> dict[str, tuple[float, float]]:
+        return {
+            name: ratio_interval(cold.gateway, references, q, pick)
+            for name, q in (("p50", 50.0), ("p99", 99.0))
+        }
+
+    # GOAL_REFERENCE: at each percentile, the faster of the two fan-outs without a gateway.
+    reference = {q: min(direct_max[q], fanout[q]) for q in ("p50", "p99")}
+    reference_from = {
+        q: "sequential" if direct_max[q] <= fanout[q] else "concurrent" for q in ("p50", "p99")
+    }
+    versus_goal = ratios(reference)
+    interval = intervals([cold.direct_max, cold.direct_fanout], min)
+    # The goal's allowance over its reference, and how the floor and the gateway's own work (its
+    # latency over the floor's) share it, in milliseconds at each percentile.
     budget = {
         q: {
-            "allowed_ms": (GOAL_COLD_RATIO - 1.0) * slowest_ms[q],
-            "floor_ms": floor[q] - slowest_ms[q],
+            "allowed_ms": (GOAL_COLD_RATIO - 1.0) * reference[q],
+            "floor_ms": floor[q] - reference[q],
             "gateway_own_ms": gateway[q] - floor[q],
         }
         for q in ("p50", "p99")
-    }
-    registries = list(cold.direct.values())
-    interval = {
-        name: ratio_interval(cold.gateway, registries, q)
-        for name, q in (("p50", 50.0), ("p99", 99.0))
     }
     nominal = {q: gateway[q] / plan.latency_ms for q in ("p50", "p99")} if plan.latency_ms else {}
 
@@ -989,16 +1029,21 @@ def analyse(results: Results) -> dict[str, Any]:
             "gateway_slowest_upstream_ms": upstream,
             "gateway_own_ms": own,
             "floor_ms": floor,
-            "floor_ratio_vs_slowest_registry": floor_versus_slowest,
+            "floor_ratio_vs_goal_reference": ratios(reference, floor),
+            "floor_ratio_vs_slowest_registry": ratios(slowest_ms, floor),
             "goal_budget": budget,
             "direct_registry_ms": direct,
             "slowest_registry": slowest,
             "direct_max_of_four_ms": direct_max,
             "direct_concurrent_fanout_ms": fanout,
+            "goal_reference_ms": reference,
+            "goal_reference_from": reference_from,
             "ratio_vs_nominal_latency": nominal,
-            "ratio_vs_slowest_registry": versus_slowest,
-            "ratio_vs_slowest_registry_90pct_interval": interval,
+            "ratio_vs_goal_reference": versus_goal,
+            "ratio_vs_goal_reference_90pct_interval": interval,
             "ratio_vs_max_of_four": ratios(direct_max),
+            "ratio_vs_slowest_registry": ratios(slowest_ms),
+            "ratio_vs_slowest_registry_90pct_interval": intervals(list(cold.direct.values())),
             "ratio_vs_direct_fanout": ratios(fanout),
             "gateway_cpu_ms_per_request": None
             if cold.gateway_cpu_s is None
@@ -1007,15 +1052,15 @@ def analyse(results: Results) -> dict[str, Any]:
             "source_states": dict(cold.source_states),
             "goal": {
                 "max_ratio": GOAL_COLD_RATIO,
-                "reference": "slowest registry, measured (direct GET, same client, same run)",
-                "p50_met": versus_slowest["p50"] <= GOAL_COLD_RATIO,
-                "p99_met": versus_slowest["p99"] <= GOAL_COLD_RATIO,
+                "reference": GOAL_REFERENCE,
+                "p50_met": versus_goal["p50"] <= GOAL_COLD_RATIO,
+                "p99_met": versus_goal["p99"] <= GOAL_COLD_RATIO,
                 # A quick run's 40 samples make its p99 the slowest answer or nearly: too few
                 # for a verdict whatever its interval says.
                 "p50_conclusive": not plan.quick
-                and _conclusive(versus_slowest["p50"], interval["p50"]),
+                and _conclusive(versus_goal["p50"], interval["p50"]),
                 "p99_conclusive": not plan.quick
-                and _conclusive(versus_slowest["p99"], interval["p99"]),
+                and _conclusive(versus_goal["p99"], interval["p99"]),
             },
         },
         "warm": {
@@ -1091,12 +1136,14 @@ def report(figures: dict[str, Any]) -> str:
         f"  {'latency (ms)':<44} {'p50':>8} {'p99':>8}",
         row("gateway, full profile (client-side)", cold["gateway_ms"]),
         *(row(f"direct GET, {d} registry", s) for d, s in cold["direct_registry_ms"].items()),
+        row("slowest of the 4 direct GETs, per iteration", cold["direct_max_of_four_ms"]),
+        row("4 concurrent direct GETs from this client", cold["direct_concurrent_fanout_ms"]),
+        row("the faster of those two  <- goal's reference", cold["goal_reference_ms"])
+        + f"   ({cold['goal_reference_from']['p50']}, {cold['goal_reference_from']['p99']})",
         f"  {'slowest registry at each percentile':<44} "
         f"{cold['slowest_registry']['p50']['ms']:8.2f} {cold['slowest_registry']['p99']['ms']:8.2f}"
         f"   ({cold['slowest_registry']['p50']['department']}, "
         f"{cold['slowest_registry']['p99']['department']})",
-        row("slowest of the 4 direct GETs, per iteration", cold["direct_max_of_four_ms"]),
-        row("4 concurrent direct GETs from this client", cold["direct_concurrent_fanout_ms"]),
         row("gateway's own timing of its slowest fetch", cold["gateway_slowest_upstream_ms"]),
         row("gateway request minus that fetch", cold["gateway_own_ms"]),
         row(floor_row, cold["floor_ms"]),
@@ -1109,34 +1156,37 @@ def report(figures: dict[str, Any]) -> str:
             f"{_x(cold['ratio_vs_nominal_latency']['p50']):>8} "
             f"{_x(cold['ratio_vs_nominal_latency']['p99']):>8}"
         )
-    interval = cold["ratio_vs_slowest_registry_90pct_interval"]
     for label, key in (
-        ("measured slowest registry  <- the goal", "ratio_vs_slowest_registry"),
-        ("  90% bootstrap interval of that ratio", None),
+        ("the goal's reference  <- the goal", "ratio_vs_goal_reference"),
+        ("  90% bootstrap interval", "ratio_vs_goal_reference_90pct_interval"),
         ("slowest of 4 direct GETs, per iteration", "ratio_vs_max_of_four"),
         ("4 concurrent direct GETs from this client", "ratio_vs_direct_fanout"),
+        ("slowest registry at each percentile", "ratio_vs_slowest_registry"),
+        ("  90% bootstrap interval", "ratio_vs_slowest_registry_90pct_interval"),
     ):
-        if key is None:
-            low50, high50 = interval["p50"]
-            low99, high99 = interval["p99"]
+        if key.endswith("_interval"):
+            (low50, high50), (low99, high99) = cold[key]["p50"], cold[key]["p99"]
             lines.append(f"  {label:<44} {low50:.2f}-{high50:.2f}x {low99:.2f}-{high99:.2f}x")
             continue
         lines.append(f"  {label:<44} {_x(cold[key]['p50']):>8} {_x(cold[key]['p99']):>8}")
-    floor_ratio, budget = cold["floor_ratio_vs_slowest_registry"], cold["goal_budget"]
+    floor_ratio, budget = cold["floor_ratio_vs_goal_reference"], cold["goal_budget"]
     lines += [
-        f"  {'floor / slowest registry (' + floor_work + ')':<44} "
+        f"  {'floor / the goal reference (' + floor_work + ')':<44} "
         f"{_x(floor_ratio['p50']):>8} {_x(floor_ratio['p99']):>8}",
-        f"  {'allowed over the slowest registry (ms)':<44} "
+        f"  {'allowed over the goal reference (ms)':<44} "
         f"{budget['p50']['allowed_ms']:8.2f} {budget['p99']['allowed_ms']:8.2f}",
         f"  {floor_share:<44} {budget['p50']['floor_ms']:8.2f} {budget['p99']['floor_ms']:8.2f}",
         f"  {'  taken by the gateway (gateway - floor)':<44} "
         f"{budget['p50']['gateway_own_ms']:8.2f} {budget['p99']['gateway_own_ms']:8.2f}",
     ]
     lines += [
-        f"  goal p50 and p99 <= {goal['max_ratio']}x the slowest registry: "
+        f"  goal p50 and p99 <= {goal['max_ratio']}x the slowest registry of each profile: "
         f"p50 {verdict('p50')}, p99 {verdict('p99')} (the interval: what resampling this run's "
         "iterations gives; 'not conclusively' where it crosses the line, and in any --quick run; "
         "the machine's drift between runs adds to it)",
+        "  (the slowest registry at each percentile, each registry's own p99, is not the goal's "
+        "reference: a fan-out that added nothing would be over 1x against it at p99, by the "
+        "registries' own tails; docs/performance.md, 'The goal's reference')",
     ]
     if cold["gateway_cpu_ms_per_request"] is not None:
         lines.append(
@@ -1186,12 +1236,15 @@ def report(figures: dict[str, Any]) -> str:
         "",
         "Summary (ratios measured in this run)",
         f"  {'metric':<46} {'value':>8}  goal",
-        f"  {'cold p50 / slowest registry p50':<46} "
-        f"{_x(cold['ratio_vs_slowest_registry']['p50']):>8}  <= {goal['max_ratio']}x "
+        f"  {'cold p50 / slowest registry of each profile':<46} "
+        f"{_x(cold['ratio_vs_goal_reference']['p50']):>8}  <= {goal['max_ratio']}x "
         f"{verdict('p50')}",
-        f"  {'cold p99 / slowest registry p99':<46} "
-        f"{_x(cold['ratio_vs_slowest_registry']['p99']):>8}  <= {goal['max_ratio']}x "
+        f"  {'cold p99 / slowest registry of each profile':<46} "
+        f"{_x(cold['ratio_vs_goal_reference']['p99']):>8}  <= {goal['max_ratio']}x "
         f"{verdict('p99')}",
+        f"  {'cold p50 / p99, each registry own percentile':<46} "
+        f"{_x(cold['ratio_vs_slowest_registry']['p50']):>8} / "
+        f"{_x(cold['ratio_vs_slowest_registry']['p99'])}  (not the goal's reference)",
     ]
     if cold["ratio_vs_nominal_latency"]:
         lines += [
@@ -1201,7 +1254,7 @@ def report(figures: dict[str, Any]) -> str:
             f"{_x(cold['ratio_vs_nominal_latency']['p99']):>8}",
         ]
     lines += [
-        f"  {'cold p50 / p99, the floor / slowest registry':<46} "
+        f"  {'cold p50 / p99, the floor / the goal reference':<46} "
         f"{_x(floor_ratio['p50']):>8} / {_x(floor_ratio['p99'])}  ({floor_work})",
         f"  {'warm req/s, gateway / plain route (medians)':<46} "
         f"{warm['gateway_fraction_of_baseline']:8.3f}  (no goal set)",
