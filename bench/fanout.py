@@ -85,9 +85,10 @@ A profile waits for the slowest of its four registries, so a gateway that added 
 take, at each percentile, that percentile of the slowest of four answers. At p50 this is about a
 single registry's; at p99 it is a single registry's p99.75 (1 - 0.9975^4 = 1 %), so divided by the
 largest single-registry p99, a gateway that added nothing scores over 1 at p99, by as much as the
-registries' own tails say (1.07x here). That quotient measures the registries; the goal is about
-what the gateway adds. The slowest registry of each profile is measured twice, each way flattering
-the gateway in one respect, and the faster of the two is taken at each percentile:
+registries' own tails say (1.05-1.09x in this machine's runs). That quotient measures the
+registries; the goal is about what the gateway adds. The slowest registry of each profile is
+measured twice, each way flattering the gateway in one respect, and the faster of the two is
+taken at each percentile:
 
 - the slowest of four sequential GETs of one iteration: each registry on its own, as on a
   department's own server, but at four moments of the machine, so a rare pause is four times as
