@@ -58,7 +58,7 @@ class Source:
         outcomes: dict[str, SourceOutcome] = {}
         missing: list[str] = []
         for subject_id in ids:
-            cached = self._cached(subject_id)
+            cached = self.cached(subject_id)
             if cached is not None:
                 outcomes[subject_id] = cached
             else:
@@ -88,7 +88,7 @@ class Source:
             if subject_id in futures:
                 continue
             future = futures[subject_id] = loop.create_future()
-            cached = self._cached(subject_id)
+            cached = self.cached(subject_id)
             if cached is not None:
                 future.set_result(cached)
             else:
@@ -140,7 +140,7 @@ class Source:
             if not future.done():
                 future.set_result(self._fallback(subject_id, error, latency_ms))
 
-    def _cached(self, subject_id: str) -> SourceOutcome | None:
+    def cached(self, subject_id: str) -> SourceOutcome | None:
         """The outcome of a fresh cache entry, if there is one."""
         cached = self.cache.get(subject_id)
         if cached is None or not cached[1]:

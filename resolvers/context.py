@@ -51,6 +51,11 @@ class SourceLoader(Protocol):
         """Whether a fresh record of `subject_id` is cached (nothing to fetch ahead)."""
         ...
 
+    def cached(self, subject_id: str) -> SourceOutcome | None:
+        """The outcome of a fresh cached record of `subject_id` (what `load_many` would give
+        for it), or `None`."""
+        ...
+
 
 class UpstreamLoader(Protocol):
     """A lower-level gateway (the gateway's `UpstreamSource`): what it answers depends on who
@@ -151,6 +156,24 @@ class RequestContext:
         """Whether a fresh record of every (department, ids) pair is cached: nothing to wait for
         but one loop turn of the loaders."""
         return all(self.sources[d].fresh(i) for d, ids in wanted for i in ids)
+
+    def fresh_outcomes(
+        self, wanted: Iterable[tuple[str, Sequence[str]]]
+    ) -> dict[tuple[str, str], SourceOutcome] | None:
+        """The outcomes of (department, ids) pairs read from the cache now, when a fresh record of
+        every one is cached (keyed as `load` keys them); `None` when one is not, for `load`.
+
+        Why not `load`: for a warm lookup its loaders cost a task, a batch and a loop turn per
+        department to return what the cache holds (about a tenth of a warm profile's CPU)."""
+        outcomes: dict[tuple[str, str], SourceOutcome] = {}
+        for department, ids in wanted:
+            source = self.sources[department]
+            for subject_id in ids:
+                outcome = source.cached(subject_id)
+                if outcome is None:
+                    return None
+                outcomes[(department, subject_id)] = outcome
+        return outcomes
 
     def start_loads(
         self, wanted: Iterable[tuple[str, Sequence[str]]]

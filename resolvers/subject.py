@@ -204,7 +204,9 @@ async def _load(
     wanted = _wanted(plan, subjects, plans)
     officers: dict[str, tuple[Officer, ...]] = {}
     outcomes: Callable[[SubjectId, tuple[str, ...]], Mapping[str, SourceOutcome]]
-    if not asks and not plan.measure_matters and not context.cached(wanted.items()):
+    # A warm lookup (every record cached fresh, no lower-level gateway) is read at once.
+    fresh = None if asks else context.fresh_outcomes(wanted.items())
+    if fresh is None and not asks and not plan.measure_matters:
         # Departments still to be fetched: the subjects are handed on now, each section
         # completed as its department answers (resolvers/loading.py). Lower-level gateways and
         # joint measures (whose officers depend on loaded records) wait for everything.
@@ -214,12 +216,14 @@ async def _load(
             return LoadingOutcomes({d: started[(d, subject.value)] for d in consulted})
 
     else:
-        loaded = await context.load(
-            wanted.items(),
-            asks.items(),
-            [s.value for s in subjects],
-            purpose.id if purpose is not None else None,
-        )
+        loaded = fresh
+        if loaded is None:
+            loaded = await context.load(
+                wanted.items(),
+                asks.items(),
+                [s.value for s in subjects],
+                purpose.id if purpose is not None else None,
+            )
         officers = await _load_officers(context, subjects, loaded, plan.measure_matters)
 
         def outcomes(subject: SubjectId, consulted: tuple[str, ...]) -> dict[str, SourceOutcome]:

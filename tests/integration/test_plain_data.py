@@ -112,12 +112,15 @@ class _Broken:
     async def load_many(
         self, ids: Sequence[str], deadline: Deadline | None = None
     ) -> list[SourceOutcome]:
-        return [
-            SourceOutcome(
-                "quality", SourceState.OK, record=self.record, fetched_at=datetime.now(UTC)
-            )
-            for _ in ids
-        ]
+        return [self._outcome() for _ in ids]
+
+    def cached(self, subject_id: str) -> SourceOutcome | None:
+        return self._outcome()
+
+    def _outcome(self) -> SourceOutcome:
+        return SourceOutcome(
+            "quality", SourceState.OK, record=self.record, fetched_at=datetime.now(UTC)
+        )
 
     def start(
         self, ids: Sequence[str], deadline: Deadline | None = None
