@@ -94,7 +94,7 @@ taken at each percentile:
   department's own server, but at four moments of the machine, so a rare pause is four times as
   likely to be in it as in one concurrent fan-out (the higher of the two at p99, often);
 - four GETs sent concurrently: one moment, as the gateway's own four requests, but answered one
-  after another by the testbed's one registry process (the higher at p50, by about 0.7 ms).
+  after another by the testbed's one registry process (the higher at p50, by 0.6-0.8 ms here).
 
 Each registry's own percentile is still reported (`ratio_vs_slowest_registry`)."""
 START_TIMEOUT_S = 60.0
