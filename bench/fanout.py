@@ -973,10 +973,9 @@ def analyse(results: Results) -> dict[str, Any]:
         }
 
     # GOAL_REFERENCE: at each percentile, the faster of the two fan-outs without a gateway.
-    reference = {q: min(direct_max[q], fanout[q]) for q in ("p50", "p99")}
-    reference_from = {
-        q: "sequential" if direct_max[q] <= fanout[q] else "concurrent" for q in ("p50", "p99")
-    }
+    fan_outs = {"sequential": direct_max, "concurrent": fanout}
+    reference_from = {q: min(fan_outs, key=lambda name: fan_outs[name][q]) for q in ("p50", "p99")}
+    reference = {q: fan_outs[name][q] for q, name in reference_from.items()}
     versus_goal = ratios(reference)
     interval = intervals([cold.direct_max, cold.direct_fanout], min)
     # The goal's allowance over its reference, and how the floor and the gateway's own work (its

@@ -154,7 +154,7 @@ class RequestContext:
 
     def cached(self, wanted: Iterable[tuple[str, Sequence[str]]]) -> bool:
         """Whether a fresh record of every (department, ids) pair is cached: nothing to wait for
-        but one loop turn of the loaders."""
+        (`fresh_outcomes` reads them, when the caller needs the outcomes too)."""
         return all(self.sources[d].fresh(i) for d, ids in wanted for i in ids)
 
     def fresh_outcomes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Hashable, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,8 @@ from gateway.services import Services
 from gateway.settings import settings_from_dict
 from gateway.tokens import mint_dev_token
 from registries.server import RegistryServer
+from resolvers.context import RequestContext
+from resolvers.principal import Principal
 
 DEPARTMENTS = ("environment", "quality", "health", "commerce")
 
@@ -67,6 +69,14 @@ def bearer(*roles: str, scopes: Sequence[str] = (), **claims: Any) -> dict[str, 
 
 OFFICE_MATTER = "CO-JOINT-REVIEW"
 """A matter of the credit office, the default client of the test gateways."""
+
+OFFICE = Principal(
+    "office-1",
+    department="credit_office",
+    roles=frozenset({"credit_office"}),
+    scopes=frozenset({"pii"}),
+)
+"""A credit office official with the `pii` scope, for tests that run the resolvers directly."""
 
 PUBLIC = {"authorization": ""}
 """Headers of a request without a token."""
@@ -211,3 +221,21 @@ class GatewayServer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+def request_context(
+    gateway: Gateway,
+    principal: Principal = OFFICE,
+    plans: MutableMapping[Hashable, object] | None = None,
+) -> RequestContext:
+    """A request's context over `gateway`'s departments, catalogue and measures, for tests that
+    run the resolvers' loading directly rather than through HTTP."""
+    services = gateway.services
+    return RequestContext(
+        "t",
+        services.sources,
+        principal=principal,
+        catalogue=services.catalogue,
+        measures=services.measures,
+        plans={} if plans is None else plans,
+    )

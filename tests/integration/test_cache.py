@@ -6,10 +6,8 @@ import asyncio
 
 from registries.faults import Faults
 from registries.server import RegistryServer
-from resolvers.context import RequestContext
-from resolvers.principal import Principal
 from schema.examples import PROFILE_QUERY
-from tests.support import DEPARTMENTS, Gateway, calls, running_gateway
+from tests.support import DEPARTMENTS, Gateway, calls, request_context, running_gateway
 
 SOURCES_QUERY = """
 query($id: ID!, $matter: ID) {
@@ -45,14 +43,6 @@ async def test_a_second_lookup_is_served_from_the_cache(
     assert second["environment"] == first["environment"]
 
 
-def _context(gateway: Gateway) -> RequestContext:
-    services = gateway.services
-    office = Principal("office-1", department="credit_office", roles=frozenset({"credit_office"}))
-    return RequestContext(
-        "t", services.sources, principal=office, catalogue=services.catalogue, plans={}
-    )
-
-
 async def test_a_warm_lookup_reads_what_the_loaders_would_have_loaded(
     gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
@@ -63,8 +53,8 @@ async def test_a_warm_lookup_reads_what_the_loaders_would_have_loaded(
     await gateway.query(SOURCES_QUERY, {"id": held})
     await gateway.query(SOURCES_QUERY, {"id": not_held})
     wanted = [(department, [held, not_held]) for department in DEPARTMENTS]
-    read = _context(gateway).fresh_outcomes(wanted)
-    loaded = await _context(gateway).load(wanted)
+    read = request_context(gateway).fresh_outcomes(wanted)
+    loaded = await request_context(gateway).load(wanted)
     assert read is not None
     assert read.keys() == loaded.keys()
     for key, outcome in read.items():
@@ -73,9 +63,11 @@ async def test_a_warm_lookup_reads_what_the_loaders_would_have_loaded(
     assert read[("commerce", not_held)].state.value == "NOT_FOUND"  # cached as such
     assert {d: calls(s) for d, s in registries.items()} == dict.fromkeys(DEPARTMENTS, 2)
 
-    assert _context(gateway).fresh_outcomes([*wanted, ("health", [samples["clean"]])]) is None
+    assert (
+        request_context(gateway).fresh_outcomes([*wanted, ("health", [samples["clean"]])]) is None
+    )
     gateway.services.sources["quality"].cache.clear()
-    assert _context(gateway).fresh_outcomes(wanted) is None
+    assert request_context(gateway).fresh_outcomes(wanted) is None
     again = (await gateway.query(SOURCES_QUERY, {"id": held}))["data"]["subject"]["sources"]
     assert {row["department"]: row["fromCache"] for row in again} == {
         "environment": True,

@@ -9,7 +9,6 @@ an invalid id, a batch over its limit, a section the matter does not use, a cach
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, MutableMapping
 from typing import Any, cast
 
 import pytest
@@ -17,37 +16,14 @@ import pytest
 from gateway.execution import Executor
 from gateway.query_cost import OperationLookups
 from registries.server import RegistryServer
-from resolvers.context import RequestContext
 from resolvers.principal import Principal
 from resolvers.subject import planned_loads
 from schema.examples import PROFILE_QUERY
-from tests.support import Gateway, bearer, calls
+from tests.support import OFFICE, Gateway, bearer, calls, request_context
 
-OFFICE = Principal(
-    "office-1",
-    department="credit_office",
-    roles=frozenset({"credit_office"}),
-    scopes=frozenset({"pii"}),
-)
 OFFICE_HEADERS = bearer("credit_office", department="credit_office", scopes=["pii"])
 MATTER = "CO-JOINT-REVIEW"
 DEPARTMENTS = ("environment", "quality", "health", "commerce")
-
-
-def _context(
-    gateway: Gateway,
-    principal: Principal = OFFICE,
-    plans: MutableMapping[Hashable, object] | None = None,
-) -> RequestContext:
-    services = gateway.services
-    return RequestContext(
-        "t",
-        services.sources,
-        principal=principal,
-        catalogue=services.catalogue,
-        measures=services.measures,
-        plans={} if plans is None else plans,
-    )
 
 
 async def _settled(gateway: Gateway) -> None:
@@ -70,7 +46,7 @@ def _executor(gateway: Gateway) -> Executor:
 async def test_the_loads_start_before_execution_and_the_resolver_joins_them(
     gateway: Gateway, registries: dict[str, RegistryServer], samples: dict[str, str]
 ) -> None:
-    context = _context(gateway)
+    context = request_context(gateway)
     executor = _executor(gateway)
     prepared = executor._parse(PROFILE_QUERY)
     operation = prepared.operations[None]
@@ -228,7 +204,7 @@ async def test_nothing_is_fetched_ahead_for_a_cached_profile(
 ) -> None:
     variables = {"id": samples["penalised"], "matter": MATTER}
     await gateway.query(PROFILE_QUERY, variables, headers=OFFICE_HEADERS)
-    context = _context(gateway)
+    context = request_context(gateway)
     executor = _executor(gateway)
     operation = executor._parse(PROFILE_QUERY).operations[None]
     lookups = OperationLookups(operation).of(variables)
@@ -244,14 +220,14 @@ async def test_load_plans_are_the_apps_and_kept_apart_per_principal(
     plans = gateway.services.load_plans
     plans.clear()
     fields = frozenset({"environment", "lists", "name"})
-    first, again = (_context(gateway, OFFICE, plans) for _ in range(2))
+    first, again = (request_context(gateway, OFFICE, plans) for _ in range(2))
     ids = [samples["penalised"]]
     assert planned_loads(first, ids, MATTER, fields) == planned_loads(again, ids, MATTER, fields)
     assert len(plans) == 1
     colleague = Principal(
         "office-2", department="credit_office", roles=frozenset({"credit_office"})
     )
-    other = _context(gateway, colleague, plans)
+    other = request_context(gateway, colleague, plans)
     planned_loads(other, ids, MATTER, fields)
     assert len(plans) == 2
     ((key_a, plan_a), (key_b, plan_b)) = plans.items()
